@@ -1,0 +1,83 @@
+"""Write and read Stepwise model files: safetensors with the model configuration in `__metadata__`.
+
+safetensors layout (https://huggingface.co/docs/safetensors): an 8-byte little-endian header length N,
+N bytes of JSON header {"name": {"dtype", "shape", "data_offsets": [begin, end]}, ..., "__metadata__":
+{str: str}}, then the raw little-endian tensor bytes (offsets relative to the end of the header).
+Stepwise stores its configuration (architecture, sizes, vocabularies) as a JSON string under
+`__metadata__["stepwise"]`, so one file is a whole model. Written here by hand because Debian ships no
+`safetensors` Python package; the format is small enough to write in a few lines.
+"""
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+import torch
+
+from .model import StepwiseTransformer
+
+_DTYPES = {"F32": np.float32, "F16": np.float16}
+
+
+def write_safetensors(path: str, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
+    header: dict = {"__metadata__": metadata}
+    offset = 0
+    blobs = []
+    for name, array in tensors.items():
+        dtype = {np.dtype(np.float32): "F32", np.dtype(np.float16): "F16"}[array.dtype]
+        blob = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
+        offset += len(blob)
+        blobs.append(blob)
+    encoded = json.dumps(header, separators=(",", ":")).encode()
+    encoded += b" " * (-len(encoded) % 8)  # pad so the data section starts 8-byte aligned
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(encoded)))
+        f.write(encoded)
+        for blob in blobs:
+            f.write(blob)
+
+
+def read_safetensors(path: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    metadata = header.pop("__metadata__", {})
+    data = raw[8 + n :]
+    tensors = {}
+    for name, info in header.items():
+        begin, end = info["data_offsets"]
+        tensors[name] = np.frombuffer(data[begin:end], dtype=np.dtype(_DTYPES[info["dtype"]]).newbyteorder("<"))
+        tensors[name] = tensors[name].reshape(info["shape"]).astype(_DTYPES[info["dtype"]])
+    return tensors, metadata
+
+
+def exported_state(model: StepwiseTransformer) -> dict[str, torch.Tensor]:
+    """state_dict() minus the tied generator.weight (it is tgt_embed.weight; the engine re-ties it)."""
+    state = model.state_dict()
+    if model.config["tie_output"]:
+        del state["generator.weight"]
+    return state
+
+
+def save_model(model: StepwiseTransformer, path: str, dtype: str = "F32") -> None:
+    """Export `model` to one safetensors file; dtype "F16" halves the size (the engine widens on load)."""
+    np_dtype = _DTYPES[dtype]
+    tensors = {k: v.detach().cpu().numpy().astype(np_dtype) for k, v in exported_state(model).items()}
+    config = {k: v for k, v in model.config.items() if k != "dropout"}
+    write_safetensors(path, tensors, {"format": "pt", "stepwise": json.dumps(config)})
+
+
+def load_model(path: str) -> StepwiseTransformer:
+    """The inverse of save_model: a PyTorch module (eval mode, float32) with the file's weights."""
+    tensors, metadata = read_safetensors(path)
+    config = json.loads(metadata["stepwise"])
+    config["dropout"] = 0.0
+    model = StepwiseTransformer(config)
+    state = {k: torch.from_numpy(v.astype(np.float32)) for k, v in tensors.items()}
+    if config["tie_output"]:
+        state["generator.weight"] = state["tgt_embed.weight"]
+    model.load_state_dict(state, strict=True)
+    return model.eval()
