@@ -170,22 +170,25 @@ class StepwiseTransformer(nn.Module):
         return self.decode(tgt, memory, causal, tgt_padding, src_padding)
 
     @torch.no_grad()
-    def greedy(self, src: torch.Tensor | None, max_len: int, prefix: list[int] | None = None) -> list[int]:
-        """Greedy decoding of one sequence (batch 1), recomputing the prefix each step (no cache).
+    def greedy(self, src: torch.Tensor | None, prefix: list[int] | None = None, max_new: int | None = None) -> list[int]:
+        """Greedy decoding of one sequence (batch 1), recomputing the whole prefix every step (no cache).
 
-        Returns the generated tokens after <s> (and after `prefix`), ending with </s> if produced."""
+        Returns the chosen tokens after <s> and `prefix`, ending with </s> if it was chosen. Like the
+        engine, it stops when every decoder position (max_target_len) has been used."""
         vocab = self.config["target_vocab"]["tokens"]
         bos, eos = vocab.index(self.config["target_vocab"]["bos"]), vocab.index(self.config["target_vocab"]["eos"])
         memory = self.encode(src) if self.encoder_decoder else None
         tokens = [bos] + list(prefix or [])
+        limit = self.config["max_target_len"] - len(prefix or [])
+        if max_new is not None:
+            limit = min(limit, max_new)
         out: list[int] = []
-        while len(tokens) < max_len:
-            logits = self.decode(torch.tensor([tokens]), memory)[0, -1]
-            nxt = int(torch.argmax(logits))
+        while len(out) < limit:
+            nxt = int(torch.argmax(self.decode(torch.tensor([tokens]), memory)[0, -1]))
             out.append(nxt)
-            tokens.append(nxt)
             if nxt == eos:
                 break
+            tokens.append(nxt)
         return out
 
 

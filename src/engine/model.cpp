@@ -1,0 +1,219 @@
+#include "model.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <unordered_set>
+
+#include "error.h"
+#include "safetensors.h"
+
+namespace stepwise {
+
+namespace {
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Collects the tensors a configuration needs, checks them against the file, then fills one arena.
+class Binder {
+ public:
+  explicit Binder(const Safetensors& file) : file_(file) {}
+
+  // Declares tensor `name` of `shape`, to be stored at *slot. `why` explains the expected shape.
+  void tensor(const std::string& name, std::vector<int64_t> shape, const float** slot, const std::string& why) {
+    auto it = file_.tensors().find(name);
+    if (it == file_.tensors().end())
+      fail(file_.origin(), ": missing tensor '", name, "' (expected shape ", shape_string(shape), ": ", why, ")");
+    if (it->second.shape != shape)
+      fail(file_.origin(), ": tensor '", name, "' has shape ", shape_string(it->second.shape), ", expected ",
+           shape_string(shape), " (", why, ")");
+    entries_.push_back({name, slot, size_, {}});
+    claimed_.insert(name);
+    size_ += static_cast<size_t>(it->second.elements());
+  }
+
+  void linear(const std::string& prefix, Linear* l, int out, int in, const std::string& why) {
+    l->out = out;
+    l->in = in;
+    tensor(prefix + ".weight", {out, in}, &l->weight, why);
+    tensor(prefix + ".bias", {out}, &l->bias, why);
+  }
+
+  void layer_norm(const std::string& prefix, LayerNorm* n, int d) {
+    tensor(prefix + ".weight", {d}, &n->gamma, "LayerNorm over d_model " + std::to_string(d));
+    tensor(prefix + ".bias", {d}, &n->beta, "LayerNorm over d_model " + std::to_string(d));
+  }
+
+  void attention(const std::string& prefix, AttentionWeights* a, int d) {
+    const std::string why = "d_model " + std::to_string(d);
+    linear(prefix + ".out_proj", &a->out_proj, d, d, why);
+    a->in_proj = {nullptr, nullptr, 3 * d, d};
+    tensor(prefix + ".in_proj_weight", {3 * d, d}, &a->in_proj.weight, "query, key and value projections for " + why);
+    tensor(prefix + ".in_proj_bias", {3 * d}, &a->in_proj.bias, "query, key and value biases for " + why);
+  }
+
+  void feed_forward(const std::string& prefix, FeedForward* f, int d, int d_ff) {
+    const std::string why = "d_model " + std::to_string(d) + ", d_ff " + std::to_string(d_ff);
+    linear(prefix + ".linear1", &f->linear1, d_ff, d, why);
+    linear(prefix + ".linear2", &f->linear2, d, d_ff, why);
+  }
+
+  // A table computed here rather than read from the file (the sinusoidal positions).
+  void computed(std::vector<float> values, const float** slot) {
+    entries_.push_back({"", slot, size_, std::move(values)});
+    size_ += entries_.back().values.size();
+  }
+
+  // Every file tensor must have been claimed; then the arena is filled and the slots pointed into it.
+  void finish(std::vector<float>* arena, int64_t* parameters) {
+    for (const auto& [name, info] : file_.tensors()) {
+      if (!claimed_.count(name))
+        fail(file_.origin(), ": unexpected tensor '", name, "' (shape ", shape_string(info.shape),
+             "): this model's configuration has no such weight");
+    }
+    arena->assign(size_, 0.0f);
+    *parameters = 0;
+    for (const Entry& e : entries_) {
+      float* dst = arena->data() + e.offset;
+      if (e.name.empty()) {
+        std::copy(e.values.begin(), e.values.end(), dst);
+      } else {
+        file_.read_f32(e.name, dst);
+        *parameters += file_.tensors().at(e.name).elements();
+      }
+      *e.slot = dst;
+    }
+  }
+
+ private:
+  struct Entry {
+    std::string name;  // empty for computed tables
+    const float** slot;
+    size_t offset;
+    std::vector<float> values;
+  };
+  const Safetensors& file_;
+  std::vector<Entry> entries_;
+  std::unordered_set<std::string> claimed_;
+  size_t size_ = 0;
+};
+
+std::vector<uint8_t> read_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail("cannot read model file '", path, "': it is a directory");
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) fail("cannot open model file '", path, "': ", std::strerror(errno));
+  std::vector<uint8_t> bytes;
+  uint8_t buffer[1 << 16];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) {
+    bytes.insert(bytes.end(), buffer, buffer + n);
+    if (bytes.size() > (size_t{1} << 31)) {
+      std::fclose(f);
+      fail("model file '", path, "' is larger than 2 GiB");
+    }
+  }
+  bool error = std::ferror(f);
+  std::fclose(f);
+  if (error) fail("cannot read model file '", path, "': read error");
+  return bytes;
+}
+
+}  // namespace
+
+std::vector<float> Model::sinusoidal_table(int n, int d_model) {
+  // PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(p / 10000^(2i/d)) -- Vaswani et al. §3.5.
+  // Computed in double and rounded once, exactly as tools/stepwise_py/model.py does.
+  std::vector<float> table(static_cast<size_t>(n) * d_model);
+  for (int i = 0; i < d_model / 2; ++i) {
+    const double inv_freq = std::pow(10000.0, -static_cast<double>(2 * i) / d_model);
+    for (int p = 0; p < n; ++p) {
+      const double angle = p * inv_freq;
+      table[static_cast<size_t>(p) * d_model + 2 * i] = static_cast<float>(std::sin(angle));
+      table[static_cast<size_t>(p) * d_model + 2 * i + 1] = static_cast<float>(std::cos(angle));
+    }
+  }
+  return table;
+}
+
+std::shared_ptr<const Model> Model::load_file(const std::string& path) {
+  std::vector<uint8_t> bytes = read_file(path);
+  return load_bytes(bytes.data(), bytes.size(), path);
+}
+
+std::shared_ptr<const Model> Model::load_bytes(const uint8_t* bytes, size_t size, const std::string& origin) {
+  Safetensors file(bytes, size, origin);
+  auto meta = file.metadata().find("stepwise");
+  if (meta == file.metadata().end())
+    fail(origin, ": no model configuration: the safetensors __metadata__ has no \"stepwise\" entry "
+                 "(export models with tools/stepwise_py/export.py)");
+
+  std::shared_ptr<Model> model(new Model());
+  model->origin_ = origin;
+  model->config_ = ModelConfig::from_json(meta->second, origin);
+  const ModelConfig& c = model->config_;
+  ModelWeights& w = model->weights_;
+  const int d = c.d_model;
+  const std::string dm = "d_model " + std::to_string(d);
+  Binder bind(file);
+
+  const std::string tgt_why = "target_vocab has " + std::to_string(c.target_vocab.size()) + " tokens, " + dm;
+  bind.tensor("tgt_embed.weight", {c.target_vocab.size(), d}, &w.tgt_embed, tgt_why);
+  if (c.has_encoder())
+    bind.tensor("src_embed.weight", {c.source_vocab.size(), d}, &w.src_embed,
+                "source_vocab has " + std::to_string(c.source_vocab.size()) + " tokens, " + dm);
+  if (c.positional == Positional::Learned) {
+    bind.tensor("tgt_pos.weight", {c.max_target_len, d}, &w.tgt_pos, "max_target_len " + std::to_string(c.max_target_len) + ", " + dm);
+    if (c.has_encoder())
+      bind.tensor("src_pos.weight", {c.max_source_len, d}, &w.src_pos, "max_source_len " + std::to_string(c.max_source_len) + ", " + dm);
+  } else {
+    bind.computed(sinusoidal_table(c.max_target_len, d), &w.tgt_pos);
+    if (c.has_encoder()) bind.computed(sinusoidal_table(c.max_source_len, d), &w.src_pos);
+  }
+
+  if (c.has_encoder()) {
+    w.encoder.resize(c.n_encoder_layers);
+    for (int i = 0; i < c.n_encoder_layers; ++i) {
+      const std::string p = "transformer.encoder.layers." + std::to_string(i);
+      bind.attention(p + ".self_attn", &w.encoder[i].self_attn, d);
+      bind.feed_forward(p, &w.encoder[i].ff, d, c.d_ff);
+      bind.layer_norm(p + ".norm1", &w.encoder[i].norm1, d);
+      bind.layer_norm(p + ".norm2", &w.encoder[i].norm2, d);
+    }
+    bind.layer_norm("transformer.encoder.norm", &w.encoder_norm, d);
+  }
+
+  // Encoder-decoder models use nn.Transformer's decoder; decoder-only ones an nn.TransformerEncoder
+  // under the name "decoder" (its layers are causal self-attention + feed-forward, no cross-attention).
+  const std::string stack = c.has_encoder() ? "transformer.decoder" : "decoder";
+  w.decoder.resize(c.n_decoder_layers);
+  for (int i = 0; i < c.n_decoder_layers; ++i) {
+    const std::string p = stack + ".layers." + std::to_string(i);
+    DecoderLayerWeights& layer = w.decoder[i];
+    bind.attention(p + ".self_attn", &layer.self_attn, d);
+    bind.feed_forward(p, &layer.ff, d, c.d_ff);
+    bind.layer_norm(p + ".norm1", &layer.norm1, d);
+    bind.layer_norm(p + ".norm2", &layer.norm2, d);
+    if (c.has_encoder()) {
+      bind.attention(p + ".multihead_attn", &layer.cross_attn, d);
+      bind.layer_norm(p + ".norm3", &layer.norm3, d);
+    }
+  }
+  bind.layer_norm(stack + ".norm", &w.decoder_norm, d);
+
+  w.generator = {nullptr, nullptr, c.target_vocab.size(), d};
+  if (!c.tie_output) bind.tensor("generator.weight", {c.target_vocab.size(), d}, &w.generator.weight, tgt_why);
+  bind.tensor("generator.bias", {c.target_vocab.size()}, &w.generator.bias, tgt_why);
+
+  bind.finish(&model->arena_, &model->parameters_);
+  if (c.tie_output) w.generator.weight = w.tgt_embed;
+  return model;
+}
+
+}  // namespace stepwise

@@ -1,0 +1,25 @@
+#include "tokenizer.h"
+
+#include "error.h"
+
+namespace stepwise {
+
+std::vector<int> encode_input(const ModelConfig& c, const std::string& text) {
+  const bool source = c.has_encoder();
+  const Vocabulary& vocab = source ? c.source_vocab : c.target_vocab;
+  const std::vector<int> specials = source ? std::vector<int>{c.source_pad} : std::vector<int>{c.target_pad, c.bos, c.eos};
+  // Refuse absurd lengths before splitting, so a pasted novel costs nothing.
+  const size_t limit = static_cast<size_t>(source ? c.max_source_len : c.max_target_len - 2);
+  if (text.size() > 4 * limit + 64) fail("the input is too long: ", text.size(), " bytes; this model reads at most ", limit, " symbols");
+  std::vector<int> ids = vocab.encode(text, specials, "input");
+  if (ids.empty()) fail("the input is empty: type a word");
+  if (ids.size() > limit)
+    fail("the input is too long: ", ids.size(), " symbols; this model reads at most ", limit);
+  return ids;
+}
+
+std::string decode_output(const ModelConfig& c, const std::vector<int>& ids) {
+  return c.target_vocab.decode(ids, {c.target_pad, c.bos, c.eos});
+}
+
+}  // namespace stepwise

@@ -1,0 +1,319 @@
+#include "transformer.h"
+
+#include <cmath>
+#include <limits>
+
+#include "error.h"
+#include "kernels.h"
+
+namespace stepwise {
+
+namespace {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// ---------------------------------------------------------------------------------------------------
+// Row operations shared by both forms
+
+// nn.LayerNorm over one row of d values: (x - mean) / sqrt(var + eps) * gamma + beta (biased variance).
+// The moments are accumulated in double, so they are at least as exact as PyTorch's.
+void layer_norm(const float* x, const LayerNorm& norm, int d, float eps, float* y) {
+  double mean = 0.0, var = 0.0;
+  for (int i = 0; i < d; ++i) mean += x[i];
+  mean /= d;
+  for (int i = 0; i < d; ++i) var += (x[i] - mean) * (x[i] - mean);
+  var /= d;
+  const float rstd = static_cast<float>(1.0 / std::sqrt(var + eps));
+  const float m = static_cast<float>(mean);
+  for (int i = 0; i < d; ++i) y[i] = (x[i] - m) * rstd * norm.gamma[i] + norm.beta[i];
+}
+
+// F.relu, or F.gelu (exact: 0.5 x (1 + erf(x / sqrt 2))), in place.
+void activate(float* x, int n, Activation activation) {
+  if (activation == Activation::Relu) {
+    for (int i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  } else {
+    const float inv_sqrt2 = static_cast<float>(M_SQRT1_2);
+    for (int i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * inv_sqrt2));
+  }
+}
+
+// Softmax in place; -inf entries (masked) become exactly 0.
+void softmax(float* x, int n) {
+  float max = kNegInf;
+  for (int i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;
+  float sum = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  for (int i = 0; i < n; ++i) x[i] /= sum;
+}
+
+// q / sqrt(head_dim), as F.multi_head_attention_forward scales queries before the dot products.
+float query_scale(const ModelConfig& c) { return static_cast<float>(std::sqrt(static_cast<double>(c.head_dim()))); }
+
+// Token embedding times sqrt(d_model) (if configured) plus the positional encoding of `position`.
+void embed(const ModelConfig& c, const float* table, const float* positions, int token, int position, float* x) {
+  const float scale = c.scale_embedding ? static_cast<float>(std::sqrt(static_cast<double>(c.d_model))) : 1.0f;
+  const float* e = table + static_cast<size_t>(token) * c.d_model;
+  const float* p = positions + static_cast<size_t>(position) * c.d_model;
+  for (int i = 0; i < c.d_model; ++i) x[i] = e[i] * scale + p[i];
+}
+
+// The norm applied around a decoder layer's feed-forward: norm3 after cross-attention, or norm2 in a
+// decoder-only layer (nn.TransformerEncoderLayer), which has no cross-attention.
+const LayerNorm& ff_norm(const DecoderLayerWeights& layer, bool has_cross) { return has_cross ? layer.norm3 : layer.norm2; }
+
+// ---------------------------------------------------------------------------------------------------
+// Whole sequences (the encoder and the teacher-forced decoder)
+
+void layer_norm_rows(const RowMatrix& x, const LayerNorm& norm, float eps, RowMatrix* y) {
+  y->resize(x.rows(), x.cols());
+  for (Eigen::Index r = 0; r < x.rows(); ++r) layer_norm(x.row(r).data(), norm, static_cast<int>(x.cols()), eps, y->row(r).data());
+}
+
+RowMatrix linear(const RowMatrix& x, const float* weight, const float* bias, int out) {
+  RowMatrix y(x.rows(), out);
+  kernels::linear_rows(x.data(), static_cast<int>(x.rows()), weight, bias, y.data(), out, static_cast<int>(x.cols()));
+  return y;
+}
+
+// nn.MultiheadAttention(queries_in, keys_in, keys_in, attn_mask) with per-head weights:
+//   q, k, v = in_proj(...); per head: softmax(q_h / sqrt(d_h) k_h^T + mask) v_h; out_proj(concat).
+RowMatrix attention(const ModelConfig& c, const AttentionWeights& w, const RowMatrix& queries_in,
+                    const RowMatrix& keys_in, const RowMatrix* mask, std::vector<RowMatrix>* weights_out) {
+  const int d = c.d_model, dh = c.head_dim();
+  const float* W = w.in_proj.weight;
+  const float* b = w.in_proj.bias;
+  RowMatrix q = linear(queries_in, W, b, d) / query_scale(c);
+  RowMatrix k = linear(keys_in, W + static_cast<size_t>(d) * d, b + d, d);
+  RowMatrix v = linear(keys_in, W + static_cast<size_t>(2 * d) * d, b + 2 * d, d);
+  RowMatrix context(queries_in.rows(), d);
+  for (int h = 0; h < c.n_heads; ++h) {
+    RowMatrix scores = q.middleCols(h * dh, dh) * k.middleCols(h * dh, dh).transpose();  // [n, m]
+    if (mask) scores += *mask;
+    for (Eigen::Index r = 0; r < scores.rows(); ++r) softmax(scores.row(r).data(), static_cast<int>(scores.cols()));
+    context.middleCols(h * dh, dh).noalias() = scores * v.middleCols(h * dh, dh);
+    weights_out->push_back(std::move(scores));
+  }
+  return linear(context, w.out_proj.weight, w.out_proj.bias, d);
+}
+
+RowMatrix feed_forward(const ModelConfig& c, const FeedForward& f, const RowMatrix& x) {
+  RowMatrix hidden = linear(x, f.linear1.weight, f.linear1.bias, c.d_ff);
+  activate(hidden.data(), static_cast<int>(hidden.size()), c.activation);
+  return linear(hidden, f.linear2.weight, f.linear2.bias, c.d_model);
+}
+
+// A residual sub-layer in either arrangement:
+//   post-norm (norm_first=False): x = norm(x + sublayer(x))
+//   pre-norm  (norm_first=True):  x = x + sublayer(norm(x))
+template <typename Sublayer>
+void residual(const ModelConfig& c, const LayerNorm& norm, RowMatrix* x, Sublayer&& sublayer) {
+  if (c.norm_first) {
+    RowMatrix normed;
+    layer_norm_rows(*x, norm, c.layer_norm_eps, &normed);
+    *x += sublayer(normed);
+  } else {
+    RowMatrix sum = *x + sublayer(*x);
+    layer_norm_rows(sum, norm, c.layer_norm_eps, x);
+  }
+}
+
+RowMatrix embed_sequence(const ModelConfig& c, const float* table, const float* positions, const std::vector<int>& tokens) {
+  RowMatrix x(static_cast<Eigen::Index>(tokens.size()), c.d_model);
+  for (size_t i = 0; i < tokens.size(); ++i) embed(c, table, positions, tokens[i], static_cast<int>(i), x.row(i).data());
+  return x;
+}
+
+void check_tokens(const std::vector<int>& tokens, int vocab, int max_len, const char* what, const char* limit_name) {
+  if (tokens.empty()) fail("the ", what, " sequence is empty");
+  if (static_cast<int>(tokens.size()) > max_len)
+    fail("the ", what, " sequence has ", tokens.size(), " tokens; the model's ", limit_name, " is ", max_len);
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] < 0 || tokens[i] >= vocab)
+      fail(what, " token ", tokens[i], " at position ", i, " is outside the ", what, " vocabulary [0, ", vocab, ")");
+}
+
+// The decoder stack over a whole target sequence. memory is null for decoder-only models.
+RowMatrix decoder_sequence(const Model& model, const RowMatrix* memory, const std::vector<int>& target, bool causal,
+                           ForwardResult* out) {
+  const ModelConfig& c = model.config();
+  const ModelWeights& w = model.weights();
+  RowMatrix x = embed_sequence(c, w.tgt_embed, w.tgt_pos, target);
+  const RowMatrix mask = causal_mask(static_cast<int>(target.size()));
+  for (const DecoderLayerWeights& layer : w.decoder) {
+    // 1. masked multi-head self-attention, add & norm
+    residual(c, layer.norm1, &x, [&](const RowMatrix& in) {
+      return attention(c, layer.self_attn, in, in, causal ? &mask : nullptr, &out->self_attention);
+    });
+    // 2. encoder-decoder (cross) attention: queries from the decoder, keys and values from the encoder
+    if (memory)
+      residual(c, layer.norm2, &x, [&](const RowMatrix& in) {
+        return attention(c, layer.cross_attn, in, *memory, nullptr, &out->cross_attention);
+      });
+    // 3. position-wise feed-forward, add & norm
+    residual(c, ff_norm(layer, memory != nullptr), &x, [&](const RowMatrix& in) { return feed_forward(c, layer.ff, in); });
+  }
+  RowMatrix normed;
+  layer_norm_rows(x, w.decoder_norm, c.layer_norm_eps, &normed);
+  return linear(normed, w.generator.weight, w.generator.bias, c.target_vocab.size());
+}
+
+}  // namespace
+
+RowMatrix causal_mask(int n) {
+  RowMatrix mask = RowMatrix::Zero(n, n);
+  for (int i = 0; i < n; ++i)
+    for (int j = i + 1; j < n; ++j) mask(i, j) = kNegInf;
+  return mask;
+}
+
+void encode(const Model& model, const std::vector<int>& source, EncoderOutput* out) {
+  const ModelConfig& c = model.config();
+  if (!c.has_encoder()) fail("this model is decoder-only: it has no encoder, so there is no source to encode");
+  check_tokens(source, c.source_vocab.size(), c.max_source_len, "source", "max_source_len");
+  const ModelWeights& w = model.weights();
+  out->attention.clear();
+  RowMatrix x = embed_sequence(c, w.src_embed, w.src_pos, source);
+  for (const EncoderLayerWeights& layer : w.encoder) {
+    // self-attention (bidirectional: no mask), add & norm; then feed-forward, add & norm
+    residual(c, layer.norm1, &x, [&](const RowMatrix& in) { return attention(c, layer.self_attn, in, in, nullptr, &out->attention); });
+    residual(c, layer.norm2, &x, [&](const RowMatrix& in) { return feed_forward(c, layer.ff, in); });
+  }
+  layer_norm_rows(x, w.encoder_norm, c.layer_norm_eps, &out->memory);
+  out->length = static_cast<int>(source.size());
+  // Every decoder step attends to the same keys and values: project them once.
+  const int d = c.d_model;
+  out->cross_keys.resize(w.decoder.size());
+  out->cross_values.resize(w.decoder.size());
+  for (size_t l = 0; l < w.decoder.size(); ++l) {
+    const float* W = w.decoder[l].cross_attn.in_proj.weight;
+    const float* b = w.decoder[l].cross_attn.in_proj.bias;
+    out->cross_keys[l] = linear(out->memory, W + static_cast<size_t>(d) * d, b + d, d);
+    out->cross_values[l] = linear(out->memory, W + static_cast<size_t>(2 * d) * d, b + 2 * d, d);
+  }
+}
+
+ForwardResult forward(const Model& model, const std::vector<int>& source, const std::vector<int>& target, bool causal) {
+  const ModelConfig& c = model.config();
+  check_tokens(target, c.target_vocab.size(), c.max_target_len, "target", "max_target_len");
+  ForwardResult result;
+  if (c.has_encoder()) {
+    EncoderOutput enc;
+    encode(model, source, &enc);
+    result.encoder_attention = std::move(enc.attention);
+    result.logits = decoder_sequence(model, &enc.memory, target, causal, &result);
+  } else {
+    if (!source.empty()) fail("this model is decoder-only: pass an empty source and the whole sequence as target");
+    result.logits = decoder_sequence(model, nullptr, target, causal, &result);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// One position at a time, with the KV cache
+
+DecoderState::DecoderState(const ModelConfig& c)
+    : keys(c.n_decoder_layers, RowMatrix::Zero(c.max_target_len, c.d_model)),
+      values(c.n_decoder_layers, RowMatrix::Zero(c.max_target_len, c.d_model)),
+      self_attention(RowMatrix::Zero(c.n_decoder_layers * c.n_heads, c.max_target_len)),
+      cross_attention(RowMatrix::Zero(c.n_decoder_layers * c.n_heads, std::max(1, c.max_source_len))) {}
+
+void DecoderState::copy_prefix_from(const DecoderState& other) {
+  position = other.position;
+  for (size_t l = 0; l < keys.size(); ++l) {
+    keys[l].topRows(position) = other.keys[l].topRows(position);
+    values[l].topRows(position) = other.values[l].topRows(position);
+  }
+  self_attention = other.self_attention;
+  cross_attention = other.cross_attention;
+}
+
+StepScratch::StepScratch(const ModelConfig& c)
+    : x(c.d_model), normed(c.d_model), qkv(3 * c.d_model), context(c.d_model), sublayer(c.d_model),
+      hidden(c.d_ff) {}
+
+namespace {
+
+// softmax(q_h k_j / ...) over `n` cached keys, then the weighted sum of the values, for every head.
+// `q` is already scaled; `keys`/`values` are row-major [n, d_model]; per-head weights go to `rows`.
+void attend_cached(const ModelConfig& c, const float* q, const RowMatrix& keys, const RowMatrix& values, int n,
+                   RowMatrix* rows, int row0, float* context) {
+  const int dh = c.head_dim();
+  for (int h = 0; h < c.n_heads; ++h) {
+    float* weights = rows->row(row0 + h).data();
+    for (int j = 0; j < n; ++j) weights[j] = kernels::dot(q + h * dh, keys.row(j).data() + h * dh, dh);  // QDotK
+    softmax(weights, n);
+    float* out = context + h * dh;  // WeightedSumV
+    std::fill(out, out + dh, 0.0f);
+    for (int j = 0; j < n; ++j) kernels::axpy(weights[j], values.row(j).data() + h * dh, out, dh);
+  }
+}
+
+// One residual sub-layer on a single row (see residual() above for the two arrangements).
+template <typename Sublayer>
+void residual_row(const ModelConfig& c, const LayerNorm& norm, StepScratch* s, Sublayer&& sublayer) {
+  const int d = c.d_model;
+  if (c.norm_first) {
+    layer_norm(s->x.data(), norm, d, c.layer_norm_eps, s->normed.data());
+    sublayer(s->normed.data(), s->sublayer.data());
+    s->x += s->sublayer;
+  } else {
+    sublayer(s->x.data(), s->sublayer.data());
+    s->normed = s->x + s->sublayer;
+    layer_norm(s->normed.data(), norm, d, c.layer_norm_eps, s->x.data());
+  }
+}
+
+}  // namespace
+
+void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState* state, StepScratch* s, int token,
+                  float* logits) {
+  const ModelConfig& c = model.config();
+  const ModelWeights& w = model.weights();
+  const int d = c.d_model, pos = state->position;
+  if (c.has_encoder() && (!encoder || encoder->length == 0)) fail("step before encode: encode a source first");
+  if (pos >= c.max_target_len)
+    fail("cannot step past the model's max_target_len of ", c.max_target_len, " positions");
+  if (token < 0 || token >= c.target_vocab.size())
+    fail("target token ", token, " is outside the target vocabulary [0, ", c.target_vocab.size(), ")");
+  const float scale = query_scale(c);
+
+  embed(c, w.tgt_embed, w.tgt_pos, token, pos, s->x.data());
+  for (int l = 0; l < c.n_decoder_layers; ++l) {
+    const DecoderLayerWeights& layer = w.decoder[l];
+    // 1. masked self-attention: append this position's key and value to the cache, then attend over
+    //    positions 0..pos -- the future is not masked, it simply is not there yet.
+    residual_row(c, layer.norm1, s, [&](const float* in, float* out) {
+      kernels::matvec(layer.self_attn.in_proj.weight, layer.self_attn.in_proj.bias, in, s->qkv.data(), 3 * d, d);
+      state->keys[l].row(pos) = s->qkv.segment(d, d);
+      state->values[l].row(pos) = s->qkv.segment(2 * d, d);
+      s->qkv.head(d) /= scale;
+      attend_cached(c, s->qkv.data(), state->keys[l], state->values[l], pos + 1, &state->self_attention,
+                    l * c.n_heads, s->context.data());
+      kernels::matvec(layer.self_attn.out_proj.weight, layer.self_attn.out_proj.bias, s->context.data(), out, d, d);
+    });
+    // 2. cross-attention: this position's query against the encoder's precomputed keys and values
+    if (encoder)
+      residual_row(c, layer.norm2, s, [&](const float* in, float* out) {
+        kernels::matvec(layer.cross_attn.in_proj.weight, layer.cross_attn.in_proj.bias, in, s->qkv.data(), d, d);
+        s->qkv.head(d) /= scale;
+        attend_cached(c, s->qkv.data(), encoder->cross_keys[l], encoder->cross_values[l], encoder->length,
+                      &state->cross_attention, l * c.n_heads, s->context.data());
+        kernels::matvec(layer.cross_attn.out_proj.weight, layer.cross_attn.out_proj.bias, s->context.data(), out, d, d);
+      });
+    // 3. feed-forward: linear2(activation(linear1(x)))
+    residual_row(c, ff_norm(layer, encoder != nullptr), s, [&](const float* in, float* out) {
+      kernels::matvec(layer.ff.linear1.weight, layer.ff.linear1.bias, in, s->hidden.data(), c.d_ff, d);
+      activate(s->hidden.data(), c.d_ff, c.activation);
+      kernels::matvec(layer.ff.linear2.weight, layer.ff.linear2.bias, s->hidden.data(), out, d, c.d_ff);
+    });
+  }
+  layer_norm(s->x.data(), w.decoder_norm, d, c.layer_norm_eps, s->normed.data());
+  kernels::matvec(w.generator.weight, w.generator.bias, s->normed.data(), logits, c.target_vocab.size(), d);
+  state->position = pos + 1;
+}
+
+}  // namespace stepwise

@@ -1,0 +1,74 @@
+// The forward pass of an encoder-decoder Transformer (Vaswani et al. 2017, §3.1), with the exact
+// semantics of torch.nn.Transformer, in two forms:
+//
+//  * whole sequences (encode(), forward()): the encoder, and the teacher-forced decoder that reads the
+//    full target at once and relies on an explicit causal mask (0 / -inf) to keep each position from
+//    seeing the future -- how the model is trained;
+//  * one position at a time (decoder_step()): autoregressive inference. The self-attention keys and
+//    values of earlier positions come from a cache, so a step costs O(position), and causality holds by
+//    construction: the cache holds no future.
+//
+// The two must agree (tests/test_invariants.cpp); the sequence form with the mask switched off shows
+// what leaks when the mask is missing.
+#pragma once
+
+#include <Eigen/Core>
+#include <vector>
+
+#include "model.h"
+
+namespace stepwise {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// nn.Transformer.generate_square_subsequent_mask(n): 0 where query i may attend to key j (j <= i),
+// -inf above the diagonal -- the cells `torch.triu(torch.ones(n, n)) == 0` leaves out, transposed.
+RowMatrix causal_mask(int n);
+
+// What the encoder leaves for the decoder, computed once per source sequence.
+struct EncoderOutput {
+  int length = 0;                         // source positions S
+  RowMatrix memory;                       // [S, d_model], after the final encoder LayerNorm
+  std::vector<RowMatrix> cross_keys;      // per decoder layer, [S, d_model]: memory W_k^T + b_k
+  std::vector<RowMatrix> cross_values;    // per decoder layer, [S, d_model]
+  std::vector<RowMatrix> attention;       // [layer * n_heads + head] -> [S, S] encoder self-attention
+};
+
+// Runs the encoder over `source` (ids in the source vocabulary) and precomputes every decoder layer's
+// cross-attention keys and values.
+void encode(const Model& model, const std::vector<int>& source, EncoderOutput* out);
+
+// The decoder's growing state for one hypothesis: the self-attention KV cache, and the attention rows
+// of the most recent step. Sized once for max_target_len; a step allocates nothing.
+struct DecoderState {
+  explicit DecoderState(const ModelConfig& config);
+  int position = 0;                    // number of tokens fed
+  std::vector<RowMatrix> keys, values; // per layer [max_target_len, d_model]; rows [0, position) valid
+  RowMatrix self_attention;            // [layers * heads, max_target_len]: last step's row, first `position` valid
+  RowMatrix cross_attention;           // [layers * heads, max_source_len]: last step's row over the source
+  void copy_prefix_from(const DecoderState& other);  // beam search reorders hypotheses with this
+};
+
+// Scratch vectors of one decoder step, allocated once.
+struct StepScratch {
+  explicit StepScratch(const ModelConfig& config);
+  Eigen::VectorXf x, normed, qkv, context, sublayer, hidden;
+};
+
+// Feeds `token` at position state->position (then advances it) and writes the next-token logits
+// [target vocab] to `logits`. `encoder` is null for decoder-only models.
+void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState* state, StepScratch* scratch,
+                  int token, float* logits);
+
+// The teacher-forced pass: every target position in parallel.
+struct ForwardResult {
+  RowMatrix logits;                            // [T, target vocab]: row i predicts target[i + 1]
+  std::vector<RowMatrix> encoder_attention;    // [layer * heads + head] -> [S, S]
+  std::vector<RowMatrix> self_attention;       // [layer * heads + head] -> [T, T]
+  std::vector<RowMatrix> cross_attention;      // [layer * heads + head] -> [T, S]
+};
+// `target` starts with <s> (the decoder's input, shifted right); `causal` adds the causal mask.
+ForwardResult forward(const Model& model, const std::vector<int>& source, const std::vector<int>& target,
+                      bool causal);
+
+}  // namespace stepwise

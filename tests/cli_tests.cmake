@@ -1,0 +1,42 @@
+# The command-line tool, run as a user would: outputs and exit codes.
+set(FIX ${CMAKE_CURRENT_SOURCE_DIR}/fixtures)
+set(CLI $<TARGET_FILE:stepwise>)
+
+add_test(NAME cli.generate COMMAND ${CLI} generate --model ${FIX}/postnorm_relu_sinusoidal.safetensors abc hgfedcba)
+set_tests_properties(cli.generate PROPERTIES PASS_REGULAR_EXPRESSION "^abc\t[A-G ]*\nhgfedcba\t[A-G ]*\n$")
+
+add_test(NAME cli.generate_beam COMMAND ${CLI} generate --model ${FIX}/postnorm_relu_sinusoidal.safetensors --beam 3 --n-best 2 abc)
+set_tests_properties(cli.generate_beam PROPERTIES PASS_REGULAR_EXPRESSION "^abc\t[A-G ]*\t-[0-9.]+\nabc\t[A-G ]*\t-[0-9.]+\n$")
+
+add_test(NAME cli.generate_sample COMMAND ${CLI} generate --model ${FIX}/postnorm_relu_sinusoidal.safetensors --temperature 0.8 --top-k 3 --seed 4 abc)
+set_tests_properties(cli.generate_sample PROPERTIES PASS_REGULAR_EXPRESSION "^abc\t[A-G ]*\n$")
+
+add_test(NAME cli.trace COMMAND ${CLI} trace --model ${FIX}/prenorm_gelu_learned_tied.safetensors abc)
+set_tests_properties(cli.trace PROPERTIES PASS_REGULAR_EXPRESSION "\"steps\":\\[.*\"cross_attention\":\\[\\[\\[")
+
+add_test(NAME cli.trace_decoder_only COMMAND ${CLI} trace --model ${FIX}/decoder_only_prenorm_gelu.safetensors "A B")
+set_tests_properties(cli.trace_decoder_only PROPERTIES PASS_REGULAR_EXPRESSION "\"self_attention\"")
+
+# one clear line on stderr and a non-zero exit for every bad input
+foreach(case
+    "bad_word|generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;abz|'abz': input: 'z' at position 3 is not in the model's vocabulary"
+    "missing_model|generate;--model;/nonexistent.safetensors;abc|cannot open model file '/nonexistent.safetensors'"
+    "not_a_model|info;--model;${CMAKE_CURRENT_SOURCE_DIR}/CMakeLists.txt|header length [0-9]+ runs past the end of the file"
+    "bad_temperature|generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--temperature;0;abc|temperature must be greater than 0"
+    "bad_top_p|generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--top-p;1.5;abc|top_p must be in \\(0, 1\\]"
+    "bad_number|generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--top-k;three;abc|--top-k expects an integer"
+    "beam_and_sampling|generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--beam;2;--seed;1;abc|choose sampling"
+    "unknown_option|generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--colour;abc|unknown option --colour"
+    "unknown_command|frobnicate;--model;x|unknown command 'frobnicate'")
+  string(REPLACE "|" ";" parts "${case}")
+  list(GET parts 0 name)
+  string(FIND "${case}" "|" first)
+  string(SUBSTRING "${case}" ${first} -1 rest)
+  string(SUBSTRING "${rest}" 1 -1 rest)
+  string(FIND "${rest}" "|" second)
+  string(SUBSTRING "${rest}" 0 ${second} args)
+  math(EXPR msg_start "${second} + 1")
+  string(SUBSTRING "${rest}" ${msg_start} -1 message)
+  add_test(NAME cli.rejects_${name} COMMAND ${CMAKE_COMMAND} -DCLI=${CLI} "-DARGS=${args}" "-DEXPECT=${message}"
+           -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_failure.cmake)
+endforeach()

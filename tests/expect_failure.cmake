@@ -1,0 +1,10 @@
+# Runs CLI with ARGS; passes if it exits non-zero and its stderr matches EXPECT.
+execute_process(COMMAND ${CLI} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(rc EQUAL 0)
+  message(FATAL_ERROR "expected a non-zero exit, got 0; stdout: ${out}")
+endif()
+if(NOT err MATCHES "${EXPECT}")
+  message(FATAL_ERROR "stderr does not match '${EXPECT}':\n${err}")
+endif()
+string(REGEX MATCHALL "\n" lines "${err}")
+message(STATUS "exit ${rc}: ${err}")

@@ -1,0 +1,91 @@
+#include "fixtures.h"
+
+#include <cmath>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <stdexcept>
+
+namespace fixtures {
+
+const std::vector<std::string>& names() {
+  static const std::vector<std::string> all = {
+      "postnorm_relu_sinusoidal",     "postnorm_relu_sinusoidal_f16", "prenorm_gelu_learned_tied",
+      "postnorm_gelu_3layers_1head",  "prenorm_relu_mixed_depth",     "decoder_only_prenorm_gelu",
+      "decoder_only_postnorm_relu"};
+  return all;
+}
+
+std::string model_path(const std::string& name) { return std::string(STEPWISE_FIXTURES) + "/" + name + ".safetensors"; }
+
+std::shared_ptr<const stepwise::Model> load(const std::string& name) { return stepwise::Model::load_file(model_path(name)); }
+
+const json& golden(const std::string& name) {
+  static std::map<std::string, json> cache;
+  auto it = cache.find(name);
+  if (it == cache.end()) {
+    std::ifstream in(std::string(STEPWISE_FIXTURES) + "/" + name + ".golden.json");
+    if (!in) throw std::runtime_error("missing golden file for " + name + "; run tools/make_fixtures.py");
+    it = cache.emplace(name, json::parse(in)).first;
+  }
+  return it->second;
+}
+
+double max_abs_diff(const json& expected, const stepwise::RowMatrix& actual) {
+  if (static_cast<Eigen::Index>(expected.size()) != actual.rows()) return INFINITY;
+  double worst = 0.0;
+  for (Eigen::Index r = 0; r < actual.rows(); ++r) {
+    if (static_cast<Eigen::Index>(expected[r].size()) != actual.cols()) return INFINITY;
+    for (Eigen::Index c = 0; c < actual.cols(); ++c)
+      worst = std::max(worst, std::fabs(expected[r][c].get<double>() - static_cast<double>(actual(r, c))));
+  }
+  return worst;
+}
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+SafetensorsParts SafetensorsParts::split(const std::vector<uint8_t>& bytes) {
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[i];
+  SafetensorsParts parts;
+  parts.header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(n));
+  parts.data.assign(bytes.begin() + 8 + static_cast<long>(n), bytes.end());
+  return parts;
+}
+
+std::vector<uint8_t> SafetensorsParts::join() const {
+  const std::string text = header.dump();
+  std::vector<uint8_t> out(8);
+  uint64_t n = text.size();
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(n >> (8 * i));
+  out.insert(out.end(), text.begin(), text.end());
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
+json SafetensorsParts::config() const { return json::parse(header["__metadata__"]["stepwise"].get<std::string>()); }
+
+void SafetensorsParts::remove(const std::string& name) {
+  const uint64_t begin = header[name]["data_offsets"][0], end = header[name]["data_offsets"][1];
+  data.erase(data.begin() + static_cast<long>(begin), data.begin() + static_cast<long>(end));
+  header.erase(name);
+  for (auto& [key, entry] : header.items()) {
+    if (key == "__metadata__") continue;
+    for (int i = 0; i < 2; ++i)
+      if (entry["data_offsets"][i].get<uint64_t>() >= end) entry["data_offsets"][i] = entry["data_offsets"][i].get<uint64_t>() - (end - begin);
+  }
+}
+
+void SafetensorsParts::add(const std::string& name, const std::vector<int64_t>& shape, const std::vector<float>& values) {
+  const uint64_t begin = data.size();
+  const auto* bytes = reinterpret_cast<const uint8_t*>(values.data());
+  data.insert(data.end(), bytes, bytes + values.size() * sizeof(float));
+  header[name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {begin, data.size()}}};
+}
+
+void SafetensorsParts::set_config(const json& config) { header["__metadata__"]["stepwise"] = config.dump(); }
+
+}  // namespace fixtures

@@ -1,0 +1,248 @@
+// The loader rejects every kind of bad model file with one clear message naming the file and the
+// tensor or field, and never reads out of bounds (the sanitizer build runs these too).
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <limits>
+
+#include "fixtures.h"
+
+using namespace stepwise;
+using fixtures::json;
+using fixtures::SafetensorsParts;
+using Catch::Contains;
+
+namespace {
+
+const std::string kName = "postnorm_relu_sinusoidal";  // d_model 16, 2 heads, d_ff 32, 2+2 layers, 10 target tokens
+
+std::vector<uint8_t> original() { return fixtures::read_bytes(fixtures::model_path(kName)); }
+
+void load(const std::vector<uint8_t>& bytes) { Model::load_bytes(bytes.data(), bytes.size(), "broken.safetensors"); }
+
+void load_parts(const SafetensorsParts& parts) { load(parts.join()); }
+
+SafetensorsParts parts() { return SafetensorsParts::split(original()); }
+
+SafetensorsParts with_config(const std::string& field, const json& value) {
+  SafetensorsParts p = parts();
+  json c = p.config();
+  if (value.is_null()) {
+    c.erase(field);
+  } else {
+    c[field] = value;
+  }
+  p.set_config(c);
+  return p;
+}
+
+void write_float(SafetensorsParts* p, const std::string& tensor, float value) {
+  const uint64_t begin = p->header[tensor]["data_offsets"][0];
+  std::memcpy(p->data.data() + begin, &value, 4);
+}
+
+}  // namespace
+
+TEST_CASE("a valid fixture loads, F32 and F16 alike", "[loader]") {
+  CHECK_NOTHROW(load(original()));
+  auto f32 = fixtures::load("postnorm_relu_sinusoidal");
+  auto f16 = fixtures::load("postnorm_relu_sinusoidal_f16");
+  CHECK(f16->parameter_count() == f32->parameter_count());
+  CHECK(f32->parameter_count() == 11674);  // what PyTorch's parameters() counts (tools/make_fixtures.py prints it)
+}
+
+TEST_CASE("F16 halves round-trip exactly and convert like numpy", "[loader]") {
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const float f = half_to_float(static_cast<uint16_t>(h));
+    if (std::isnan(f)) continue;
+    REQUIRE(float_to_half(f) == h);
+  }
+  CHECK(half_to_float(0x3C00) == 1.0f);
+  CHECK(half_to_float(0xC000) == -2.0f);
+  CHECK(half_to_float(0x0001) == std::ldexp(1.0f, -24));  // smallest subnormal
+  CHECK(half_to_float(0x7BFF) == 65504.0f);
+  CHECK(float_to_half(65520.0f) == 0x7C00);          // rounds to +inf
+  CHECK(float_to_half(1.0f + std::ldexp(1.0f, -11)) == 0x3C00);  // a tie rounds to even
+}
+
+TEST_CASE("container errors: length, header, dtype, offsets", "[loader][errors]") {
+  const auto bytes = original();
+  SECTION("shorter than 8 bytes") {
+    CHECK_THROWS_WITH(load({1, 2, 3}), Contains("broken.safetensors: not a safetensors file: 3 bytes"));
+  }
+  SECTION("header length past the end of the file") {
+    auto b = bytes;
+    b[0] = 0xFF, b[1] = 0xFF, b[2] = 0xFF;
+    CHECK_THROWS_WITH(load(b), Contains("runs past the end of the file"));
+    std::vector<uint8_t> huge(16, 0);
+    huge[7] = 0x80;  // 2^63
+    CHECK_THROWS_WITH(load(huge), Contains("runs past the end of the file"));
+  }
+  SECTION("malformed JSON") {
+    auto b = bytes;
+    b[8] = '[';
+    b[9] = '}';
+    CHECK_THROWS_WITH(load(b), Contains("the safetensors header is not valid JSON"));
+  }
+  SECTION("header is not an object") {
+    SafetensorsParts p = parts();
+    p.header = json::array({1, 2});
+    CHECK_THROWS_WITH(load_parts(p), Contains("must be a JSON object"));
+  }
+  SECTION("unknown dtype") {
+    SafetensorsParts p = parts();
+    p.header["generator.bias"]["dtype"] = "BF16";
+    CHECK_THROWS_WITH(load_parts(p), Contains("tensor 'generator.bias' has dtype \"BF16\"; supported: \"F32\", \"F16\""));
+  }
+  SECTION("data offsets outside the data section") {
+    SafetensorsParts p = parts();
+    p.header["generator.bias"]["data_offsets"] = {p.data.size(), p.data.size() + 40};
+    CHECK_THROWS_WITH(load_parts(p), Contains("tensor 'generator.bias' has data_offsets [") && Contains("outside the data section"));
+  }
+  SECTION("offsets that do not match the shape") {
+    SafetensorsParts p = parts();
+    p.header["generator.bias"]["shape"] = {11};
+    CHECK_THROWS_WITH(load_parts(p), Contains("tensor 'generator.bias' has shape [11] (11 values, 44 bytes) but data_offsets span 40 bytes"));
+  }
+  SECTION("overlapping tensors") {
+    SafetensorsParts p = parts();
+    p.header["transformer.decoder.norm.bias"]["data_offsets"] = p.header["transformer.decoder.norm.weight"]["data_offsets"];
+    CHECK_THROWS_WITH(load_parts(p), Contains("overlaps tensor"));
+  }
+  SECTION("a hole in the data section") {
+    SafetensorsParts p = parts();
+    p.data.insert(p.data.begin(), 4, 0);
+    for (auto& [key, entry] : p.header.items())
+      if (key != "__metadata__") entry["data_offsets"] = {entry["data_offsets"][0].get<uint64_t>() + 4, entry["data_offsets"][1].get<uint64_t>() + 4};
+    CHECK_THROWS_WITH(load_parts(p), Contains("bytes 0-4 of the data section belong to no tensor"));
+  }
+  SECTION("trailing bytes after the last tensor") {
+    SafetensorsParts p = parts();
+    p.data.push_back(0);
+    CHECK_THROWS_WITH(load_parts(p), Contains("tensors end at byte"));
+  }
+  SECTION("malformed entries") {
+    SafetensorsParts p = parts();
+    p.header["generator.bias"]["shape"] = {-1};
+    CHECK_THROWS_WITH(load_parts(p), Contains("malformed shape [-1]"));
+    p = parts();
+    p.header["generator.bias"]["data_offsets"] = "zero";
+    CHECK_THROWS_WITH(load_parts(p), Contains("malformed data_offsets"));
+    p = parts();
+    p.header["generator.bias"].erase("dtype");
+    CHECK_THROWS_WITH(load_parts(p), Contains("must be an object with dtype, shape and data_offsets"));
+  }
+  SECTION("every truncation of a valid file is rejected cleanly") {
+    for (size_t n = 0; n < bytes.size(); n += (n < 2048 ? 1 : 97)) {
+      std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + static_cast<long>(n));
+      REQUIRE_THROWS_AS(load(cut), Error);
+    }
+  }
+}
+
+TEST_CASE("tensor errors: missing, unexpected, wrong shape, NaN/Inf", "[loader][errors]") {
+  SECTION("a missing tensor") {
+    SafetensorsParts p = parts();
+    p.remove("transformer.decoder.layers.1.linear1.weight");
+    CHECK_THROWS_WITH(load_parts(p), Contains("broken.safetensors: missing tensor 'transformer.decoder.layers.1.linear1.weight' (expected shape [32,16]"));
+  }
+  SECTION("an unexpected tensor") {
+    SafetensorsParts p = parts();
+    p.add("transformer.decoder.layers.7.linear1.weight", {2, 2}, {1, 2, 3, 4});
+    CHECK_THROWS_WITH(load_parts(p), Contains("unexpected tensor 'transformer.decoder.layers.7.linear1.weight' (shape [2,2])"));
+  }
+  SECTION("a shape that disagrees with the configuration") {
+    CHECK_THROWS_WITH(load_parts(with_config("d_ff", 40)),
+                      Contains("tensor 'transformer.encoder.layers.0.linear1.weight' has shape [32,16], expected [40,16] (d_model 16, d_ff 40)"));
+  }
+  SECTION("a vocabulary that disagrees with the embedding") {
+    SafetensorsParts p = parts();
+    json c = p.config();
+    c["target_vocab"]["tokens"].push_back("H");
+    p.set_config(c);
+    CHECK_THROWS_WITH(load_parts(p), Contains("tensor 'tgt_embed.weight' has shape [10,16], expected [11,16] (target_vocab has 11 tokens, d_model 16)"));
+  }
+  SECTION("NaN and Inf values") {
+    SafetensorsParts p = parts();
+    write_float(&p, "transformer.encoder.layers.1.norm2.weight", std::numeric_limits<float>::quiet_NaN());
+    CHECK_THROWS_WITH(load_parts(p), Contains("tensor 'transformer.encoder.layers.1.norm2.weight' holds NaN at index 0"));
+    p = parts();
+    write_float(&p, "generator.bias", -std::numeric_limits<float>::infinity());
+    CHECK_THROWS_WITH(load_parts(p), Contains("tensor 'generator.bias' holds Inf at index 0"));
+  }
+}
+
+TEST_CASE("configuration errors name the field, expected and actual", "[loader][errors]") {
+  SECTION("no configuration at all") {
+    SafetensorsParts p = parts();
+    p.header.erase("__metadata__");
+    CHECK_THROWS_WITH(load_parts(p), Contains("no model configuration"));
+  }
+  SECTION("configuration that is not JSON") {
+    SafetensorsParts p = parts();
+    p.header["__metadata__"]["stepwise"] = "{d_model: 16";
+    CHECK_THROWS_WITH(load_parts(p), Contains("the model configuration is not valid JSON"));
+  }
+  SECTION("d_model not divisible by the heads") {
+    CHECK_THROWS_WITH(load_parts(with_config("n_heads", 3)), Contains("config field 'n_heads' must divide d_model: d_model 16 is not divisible by 3 heads"));
+  }
+  SECTION("zero, negative and absurd sizes") {
+    CHECK_THROWS_WITH(load_parts(with_config("d_model", 0)), Contains("config field 'd_model' must be in [1, 4096], got 0"));
+    CHECK_THROWS_WITH(load_parts(with_config("n_decoder_layers", -2)), Contains("config field 'n_decoder_layers' must be in [1, 64], got -2"));
+    CHECK_THROWS_WITH(load_parts(with_config("d_ff", 1000000000)), Contains("config field 'd_ff' must be in [1, 65536], got 1000000000"));
+    CHECK_THROWS_WITH(load_parts(with_config("max_target_len", 1)), Contains("config field 'max_target_len' must be in [2, 8192], got 1"));
+    CHECK_THROWS_WITH(load_parts(with_config("layer_norm_eps", 0)), Contains("config field 'layer_norm_eps' must be in (0, 1), got 0"));
+  }
+  SECTION("sizes each sane but together absurd") {
+    SafetensorsParts p = parts();
+    json c = p.config();
+    c["d_model"] = 4096, c["d_ff"] = 65536, c["n_encoder_layers"] = 64, c["n_decoder_layers"] = 64, c["n_heads"] = 8;
+    p.set_config(c);
+    CHECK_THROWS_WITH(load_parts(p), Contains("more than the limit"));
+  }
+  SECTION("missing fields and wrong types") {
+    CHECK_THROWS_WITH(load_parts(with_config("d_ff", nullptr)), Contains("config field 'd_ff' is missing"));
+    CHECK_THROWS_WITH(load_parts(with_config("d_ff", "32")), Contains("config field 'd_ff' must be an integer, got string \"32\""));
+    CHECK_THROWS_WITH(load_parts(with_config("norm_first", 1)), Contains("config field 'norm_first' must be true or false, got 1"));
+    CHECK_THROWS_WITH(load_parts(with_config("activation", "swish")), Contains("config field 'activation' must be one of \"relu\", \"gelu\", got \"swish\""));
+    CHECK_THROWS_WITH(load_parts(with_config("format", "gguf")), Contains("config field 'format' must be \"stepwise-transformer\""));
+  }
+  SECTION("vocabulary errors") {
+    SafetensorsParts p = parts();
+    json c = p.config();
+    c["target_vocab"]["tokens"][4] = "A";
+    p.set_config(c);
+    CHECK_THROWS_WITH(load_parts(p), Contains("config field 'target_vocab.tokens' lists \"A\" twice (entries 3 and 4)"));
+    c = parts().config();
+    c["target_vocab"]["eos"] = "<end>";
+    p.set_config(c);
+    CHECK_THROWS_WITH(load_parts(p), Contains("config field 'target_vocab.eos' names \"<end>\", which is not in target_vocab.tokens"));
+    c = parts().config();
+    c["target_vocab"]["eos"] = "<s>";
+    p.set_config(c);
+    CHECK_THROWS_WITH(load_parts(p), Contains("pad, bos and eos must be three different tokens"));
+    c = parts().config();
+    c["source_vocab"]["tokens"] = json::array();
+    p.set_config(c);
+    CHECK_THROWS_WITH(load_parts(p), Contains("config field 'source_vocab.tokens' must be a non-empty array"));
+  }
+}
+
+TEST_CASE("file errors: missing file, directory", "[loader][errors]") {
+  CHECK_THROWS_WITH(Model::load_file("/nonexistent/model.safetensors"),
+                    Contains("cannot open model file '/nonexistent/model.safetensors': No such file or directory"));
+  CHECK_THROWS_WITH(Model::load_file(STEPWISE_FIXTURES), Contains("it is a directory"));
+}
+
+TEST_CASE("F16-stored weights give the same greedy output as F32", "[loader]") {
+  auto f32 = fixtures::load("postnorm_relu_sinusoidal");
+  auto f16 = fixtures::load("postnorm_relu_sinusoidal_f16");
+  for (const json& c : fixtures::golden("postnorm_relu_sinusoidal")["cases"]) {
+    auto run = [&](const std::shared_ptr<const Model>& m) {
+      Generator g(m, DecodeOptions{});
+      g.start(c["source"].get<std::vector<int>>());
+      while (!g.done()) g.step();
+      return g.output();
+    };
+    CHECK(run(f16) == run(f32));
+  }
+}
