@@ -1,5 +1,6 @@
 #include "fixtures.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iterator>
@@ -58,11 +59,11 @@ SafetensorsParts SafetensorsParts::split(const std::vector<uint8_t>& bytes) {
 
 std::vector<uint8_t> SafetensorsParts::join() const {
   const std::string text = header.dump();
-  std::vector<uint8_t> out(8);
-  uint64_t n = text.size();
+  std::vector<uint8_t> out(8 + text.size() + data.size());
+  const uint64_t n = text.size();
   for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(n >> (8 * i));
-  out.insert(out.end(), text.begin(), text.end());
-  out.insert(out.end(), data.begin(), data.end());
+  std::copy(text.begin(), text.end(), out.begin() + 8);
+  std::copy(data.begin(), data.end(), out.begin() + 8 + static_cast<long>(text.size()));
   return out;
 }
 
