@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs every test: the native build's tests, the whole suite again under
-# AddressSanitizer + UndefinedBehaviorSanitizer, ...
+# AddressSanitizer + UndefinedBehaviorSanitizer, the WebAssembly build under Node, ...
 #
 #   bash tools/test.sh
 set -euo pipefail
@@ -19,5 +19,9 @@ step "the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTEPWISE_SANITIZE=ON > /dev/null
 cmake --build build-asan -j "$jobs"
 ctest --test-dir build-asan -j "$jobs" --output-on-failure
+
+step "WebAssembly build (build-wasm/) against the same fixtures, under Node"
+bash tools/build_wasm.sh
+node --test tests/wasm/
 
 step "all tests passed"

@@ -107,6 +107,9 @@ class BeamSearch {
   void step();  // extends every live beam by one token
   bool done() const { return done_; }
   const std::vector<Hypothesis>& live() const { return live_; }  // best first
+  // The decoder state of live beam i: its attention rows are the ones that chose its newest token.
+  const DecoderState& state(int i) const { return states_.at(static_cast<size_t>(i)); }
+  const EncoderOutput& encoder() const { return encoder_; }
   // The n_best finished hypotheses, best score first (unfinished beams fill in at the length limit).
   std::vector<Hypothesis> results() const;
   void run() { while (!done_) step(); }

@@ -157,6 +157,7 @@ std::shared_ptr<const Model> Model::load_bytes(const uint8_t* bytes, size_t size
   std::shared_ptr<Model> model(new Model());
   model->origin_ = origin;
   model->config_ = ModelConfig::from_json(meta->second, origin);
+  model->config_json_ = meta->second;
   const ModelConfig& c = model->config_;
   ModelWeights& w = model->weights_;
   const int d = c.d_model;

@@ -79,6 +79,7 @@ class Model {
   const ModelWeights& weights() const { return weights_; }
   int64_t parameter_count() const { return parameters_; }  // as PyTorch counts them (tied weights once)
   const std::string& origin() const { return origin_; }
+  const std::string& config_json() const { return config_json_; }  // the configuration as stored in the file
 
   // The positional table the model adds to embeddings (sinusoidal, or the learned one): [n, d_model].
   static std::vector<float> sinusoidal_table(int n, int d_model);
@@ -89,7 +90,7 @@ class Model {
   ModelWeights weights_;
   std::vector<float> arena_;  // every weight, float32
   int64_t parameters_ = 0;
-  std::string origin_;
+  std::string origin_, config_json_;
 };
 
 }  // namespace stepwise

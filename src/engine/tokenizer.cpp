@@ -18,6 +18,15 @@ std::vector<int> encode_input(const ModelConfig& c, const std::string& text) {
   return ids;
 }
 
+std::vector<int> encode_target(const ModelConfig& c, const std::string& text) {
+  const size_t limit = static_cast<size_t>(c.max_target_len - 1);  // <s> takes the first position
+  if (text.size() > 16 * limit + 64) fail("the target is too long: ", text.size(), " bytes");
+  std::vector<int> ids = c.target_vocab.encode(text, {c.target_pad, c.bos, c.eos}, "target");
+  if (ids.empty()) fail("the target is empty");
+  if (ids.size() > limit) fail("the target is too long: ", ids.size(), " symbols; after <s> the model has room for ", limit);
+  return ids;
+}
+
 std::string decode_output(const ModelConfig& c, const std::vector<int>& ids) {
   return c.target_vocab.decode(ids, {c.target_pad, c.bos, c.eos});
 }

@@ -13,6 +13,9 @@ namespace stepwise {
 // invalid UTF-8 and symbols outside the vocabulary, naming the symbol and its position.
 std::vector<int> encode_input(const ModelConfig& config, const std::string& text);
 
+// A target sequence typed as text ("F IY1 N IH0 K S") -> target ids without specials (teacher forcing).
+std::vector<int> encode_target(const ModelConfig& config, const std::string& text);
+
 // Generated ids -> text ("F IY1 N IH0 K S"); <s>, </s> and <pad> are left out.
 std::string decode_output(const ModelConfig& config, const std::vector<int>& ids);
 

@@ -1,0 +1,329 @@
+// The WebAssembly binding: a C API over the engine for web/stepwise.js. It only converts arguments,
+// keeps objects behind integer handles (so a stale or bogus handle is an error, never a crash) and
+// turns C++ exceptions into a status plus a message (sw_last_error). No model logic lives here.
+//
+// Conventions: functions returning int give -1 on error (0 for handles); pointers are views into the
+// module's memory, valid until the next call that may allocate.
+#include <emscripten/emscripten.h>
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
+#include <string>
+
+#include "stepwise.h"
+
+using namespace stepwise;
+
+namespace {
+
+std::string last_error;
+
+struct Session {
+  std::shared_ptr<const Model> model;
+  DecodeOptions options;
+  std::vector<int> input;
+  std::optional<Generator> generator;  // greedy and sampling runs
+  std::optional<BeamSearch> beam;      // beam-search runs
+  ForwardResult forward;               // the last teacher-forced pass
+  std::vector<int> forward_target;
+  std::string text;                    // the last string handed out
+  std::vector<int> scratch;            // the last int array handed out
+};
+
+std::map<int, std::shared_ptr<const Model>> models;
+std::map<int, Session> sessions;
+int next_handle = 1;
+
+// Runs f; on an exception records its message and returns on_error instead.
+template <typename F, typename R>
+R guarded(F&& f, R on_error) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    last_error = e.what();
+  } catch (...) {
+    last_error = "unknown error";
+  }
+  return on_error;
+}
+
+const std::shared_ptr<const Model>& model_at(int handle) {
+  auto it = models.find(handle);
+  if (it == models.end()) fail("no model with handle ", handle, " (it was freed, or never loaded)");
+  return it->second;
+}
+
+Session& session_at(int handle) {
+  auto it = sessions.find(handle);
+  if (it == sessions.end()) fail("no session with handle ", handle, " (it was freed, or never created)");
+  return it->second;
+}
+
+Generator& generator_of(Session& s) {
+  if (s.beam) fail("this is a beam-search run: use the sw_beam_* calls");
+  if (!s.generator || !s.generator->started()) fail("step before encode: start a run first");
+  return *s.generator;
+}
+
+BeamSearch& beam_of(Session& s) {
+  if (!s.beam) fail("this is not a beam-search run: configure strategy 2 (beam) and start one");
+  return *s.beam;
+}
+
+const DecoderState& beam_state(Session& s, int i) {
+  BeamSearch& beam = beam_of(s);
+  if (i < 0 || i >= static_cast<int>(beam.live().size()))
+    fail("no live beam ", i, " (there are ", beam.live().size(), ")");
+  return beam.state(i);
+}
+
+const EncoderOutput& encoder_of(const Session& s) {
+  if (s.generator && s.generator->started()) return s.generator->encoder();
+  if (s.beam) return s.beam->encoder();
+  fail("no run in progress: start one first");
+}
+
+const RowMatrix& head_matrix(const std::vector<RowMatrix>& list, const ModelConfig& c, int layer, int head) {
+  const size_t i = static_cast<size_t>(layer) * c.n_heads + head;
+  if (layer < 0 || head < 0 || head >= c.n_heads || i >= list.size())
+    fail("no attention matrix for layer ", layer, ", head ", head);
+  return list[i];
+}
+
+}  // namespace
+
+extern "C" {
+
+EMSCRIPTEN_KEEPALIVE const char* sw_version() { return kVersion; }
+EMSCRIPTEN_KEEPALIVE const char* sw_kernels() { return kernels::name(); }
+EMSCRIPTEN_KEEPALIVE const char* sw_last_error() { return last_error.c_str(); }
+
+// --- models ------------------------------------------------------------------------------------------
+
+EMSCRIPTEN_KEEPALIVE int sw_model_load(const uint8_t* bytes, int size, const char* origin) {
+  return guarded([&] {
+    if (size < 0) fail("negative model size");
+    models[next_handle] = Model::load_bytes(bytes, static_cast<size_t>(size), origin);
+    return next_handle++;
+  }, 0);
+}
+
+EMSCRIPTEN_KEEPALIVE int sw_model_free(int m) {
+  return guarded([&] {
+    model_at(m);
+    models.erase(m);
+    return 0;
+  }, -1);
+}
+
+EMSCRIPTEN_KEEPALIVE const char* sw_model_config(int m) {
+  return guarded([&] { return model_at(m)->config_json().c_str(); }, static_cast<const char*>(nullptr));
+}
+
+EMSCRIPTEN_KEEPALIVE double sw_model_parameters(int m) {
+  return guarded([&] { return static_cast<double>(model_at(m)->parameter_count()); }, -1.0);
+}
+
+// --- sessions: one autoregressive run at a time -------------------------------------------------------
+
+EMSCRIPTEN_KEEPALIVE int sw_session_new(int m) {
+  return guarded([&] {
+    Session s;
+    s.model = model_at(m);
+    sessions.emplace(next_handle, std::move(s));
+    return next_handle++;
+  }, 0);
+}
+
+EMSCRIPTEN_KEEPALIVE int sw_session_free(int s) {
+  return guarded([&] {
+    session_at(s);
+    sessions.erase(s);
+    return 0;
+  }, -1);
+}
+
+// strategy: 0 greedy, 1 sample, 2 beam. Validates everything; the session keeps its old options on error.
+EMSCRIPTEN_KEEPALIVE int sw_session_configure(int s, int strategy, float temperature, int top_k, float top_p, double seed,
+                                              int beam_width, float length_penalty, int n_best, int max_length) {
+  return guarded([&] {
+    Session& session = session_at(s);
+    if (strategy < 0 || strategy > 2) fail("unknown decoding strategy ", strategy, " (0 greedy, 1 sample, 2 beam)");
+    if (!(seed >= 0 && seed <= 9007199254740991.0) || seed != static_cast<double>(static_cast<uint64_t>(seed)))
+      fail("seed must be a whole number in [0, 2^53), got ", seed);
+    DecodeOptions o;
+    o.strategy = static_cast<Strategy>(strategy);
+    o.sampling = {temperature, top_k, top_p, static_cast<uint64_t>(seed)};
+    o.beam_width = beam_width;
+    o.length_penalty = length_penalty;
+    o.n_best = n_best;
+    o.max_length = max_length;
+    o.validate();
+    session.options = o;
+    session.generator.reset();
+    session.beam.reset();
+    return 0;
+  }, -1);
+}
+
+// Tokenizes `text` and starts a run with the configured strategy; returns the number of input tokens.
+EMSCRIPTEN_KEEPALIVE int sw_session_start(int s, const char* text) {
+  return guarded([&] {
+    Session& session = session_at(s);
+    session.input = encode_input(session.model->config(), text ? text : "");
+    if (session.options.strategy == Strategy::Beam) {
+      session.generator.reset();
+      if (!session.beam) session.beam.emplace(session.model, session.options);
+      session.beam->start(session.input);
+    } else {
+      session.beam.reset();
+      if (!session.generator) session.generator.emplace(session.model, session.options);
+      session.generator->start(session.input);
+    }
+    return static_cast<int>(session.input.size());
+  }, -1);
+}
+
+EMSCRIPTEN_KEEPALIVE const int* sw_session_input(int s) {
+  return guarded([&] { return session_at(s).input.data(); }, static_cast<const int*>(nullptr));
+}
+
+// One decoder step of a greedy/sampling run: returns the chosen token id.
+EMSCRIPTEN_KEEPALIVE int sw_session_step(int s) {
+  return guarded([&] {
+    return generator_of(session_at(s)).step();
+  }, -1);
+}
+
+EMSCRIPTEN_KEEPALIVE int sw_session_done(int s) {
+  return guarded([&] {
+    Session& session = session_at(s);
+    if (session.beam) return session.beam->done() ? 1 : 0;
+    return session.generator && session.generator->done() ? 1 : 0;
+  }, -1);
+}
+
+EMSCRIPTEN_KEEPALIVE int sw_session_position(int s) {
+  return guarded([&] { return generator_of(session_at(s)).state().position; }, -1);
+}
+
+EMSCRIPTEN_KEEPALIVE const int* sw_session_output(int s) {
+  return guarded([&] { return generator_of(session_at(s)).output().data(); }, static_cast<const int*>(nullptr));
+}
+
+EMSCRIPTEN_KEEPALIVE int sw_session_output_length(int s) {
+  return guarded([&] {
+    const Session& session = session_at(s);
+    return session.generator ? static_cast<int>(session.generator->output().size()) : 0;
+  }, -1);
+}
+
+EMSCRIPTEN_KEEPALIVE const float* sw_session_probs(int s) {
+  return guarded([&] { return generator_of(session_at(s)).probs().data(); }, static_cast<const float*>(nullptr));
+}
+
+EMSCRIPTEN_KEEPALIVE const float* sw_session_logits(int s) {
+  return guarded([&] { return generator_of(session_at(s)).logits().data(); }, static_cast<const float*>(nullptr));
+}
+
+// The last step's attention rows: [layers * heads, max_target_len] (first `position` valid) and
+// [layers * heads, max_source_len] (first `source length` valid), row-major.
+EMSCRIPTEN_KEEPALIVE const float* sw_session_self_attention(int s) {
+  return guarded([&] { return generator_of(session_at(s)).state().self_attention.data(); }, static_cast<const float*>(nullptr));
+}
+
+EMSCRIPTEN_KEEPALIVE const float* sw_session_cross_attention(int s) {
+  return guarded([&] { return generator_of(session_at(s)).state().cross_attention.data(); }, static_cast<const float*>(nullptr));
+}
+
+// The encoder's self-attention of one layer and head: [S, S].
+EMSCRIPTEN_KEEPALIVE const float* sw_session_encoder_attention(int s, int layer, int head) {
+  return guarded([&] {
+    const Session& session = session_at(s);
+    return head_matrix(encoder_of(session).attention, session.model->config(), layer, head).data();
+  }, static_cast<const float*>(nullptr));
+}
+
+// --- beam search ---------------------------------------------------------------------------------------
+
+EMSCRIPTEN_KEEPALIVE int sw_beam_step(int s) {
+  return guarded([&] {
+    BeamSearch& beam = beam_of(session_at(s));
+    beam.step();
+    return static_cast<int>(beam.live().size());
+  }, -1);
+}
+
+// JSON: {"live": [...], "results": [...]} with {"tokens", "log_prob", "score", "finished"} each.
+EMSCRIPTEN_KEEPALIVE const char* sw_beam_json(int s) {
+  return guarded([&] {
+    Session& session = session_at(s);
+    const BeamSearch& beam = beam_of(session);
+    auto list = [](const std::vector<Hypothesis>& hs) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const Hypothesis& h : hs)
+        out.push_back({{"tokens", h.tokens}, {"log_prob", h.log_prob}, {"score", h.score}, {"finished", h.finished}});
+      return out;
+    };
+    session.text = nlohmann::json{{"live", list(beam.live())}, {"results", list(beam.results())}}.dump();
+    return session.text.c_str();
+  }, static_cast<const char*>(nullptr));
+}
+
+// The attention rows that chose live beam i's newest token (same layout as the session's), and their length.
+EMSCRIPTEN_KEEPALIVE const float* sw_beam_self_attention(int s, int i) {
+  return guarded([&] { return beam_state(session_at(s), i).self_attention.data(); }, static_cast<const float*>(nullptr));
+}
+
+EMSCRIPTEN_KEEPALIVE const float* sw_beam_cross_attention(int s, int i) {
+  return guarded([&] { return beam_state(session_at(s), i).cross_attention.data(); }, static_cast<const float*>(nullptr));
+}
+
+EMSCRIPTEN_KEEPALIVE int sw_beam_position(int s, int i) {
+  return guarded([&] { return beam_state(session_at(s), i).position; }, -1);
+}
+
+// --- teacher forcing -----------------------------------------------------------------------------------
+
+// The full parallel pass over <s> + `target_text` for the session's current input; returns T.
+EMSCRIPTEN_KEEPALIVE int sw_forward(int s, const char* target_text, int causal) {
+  return guarded([&] {
+    Session& session = session_at(s);
+    const ModelConfig& c = session.model->config();
+    if (session.input.empty()) fail("teacher forcing needs an input: start a run first");
+    std::vector<int> target = {c.bos};
+    for (int id : encode_target(c, target_text ? target_text : "")) target.push_back(id);
+    const std::vector<int> source = c.has_encoder() ? session.input : std::vector<int>{};
+    if (!c.has_encoder()) target.insert(target.begin() + 1, session.input.begin(), session.input.end());
+    session.forward = stepwise::forward(*session.model, source, target, causal != 0);
+    session.forward_target = target;
+    return static_cast<int>(target.size());
+  }, -1);
+}
+
+EMSCRIPTEN_KEEPALIVE const int* sw_forward_target(int s) {
+  return guarded([&] { return session_at(s).forward_target.data(); }, static_cast<const int*>(nullptr));
+}
+
+EMSCRIPTEN_KEEPALIVE const float* sw_forward_logits(int s) {
+  return guarded([&] { return session_at(s).forward.logits.data(); }, static_cast<const float*>(nullptr));
+}
+
+EMSCRIPTEN_KEEPALIVE const float* sw_forward_self_attention(int s, int layer, int head) {
+  return guarded([&] {
+    const Session& session = session_at(s);
+    return head_matrix(session.forward.self_attention, session.model->config(), layer, head).data();
+  }, static_cast<const float*>(nullptr));
+}
+
+EMSCRIPTEN_KEEPALIVE const float* sw_forward_cross_attention(int s, int layer, int head) {
+  return guarded([&] {
+    const Session& session = session_at(s);
+    return head_matrix(session.forward.cross_attention, session.model->config(), layer, head).data();
+  }, static_cast<const float*>(nullptr));
+}
+
+}  // extern "C"
