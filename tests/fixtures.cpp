@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -85,6 +86,34 @@ void SafetensorsParts::add(const std::string& name, const std::vector<int64_t>& 
   const auto* bytes = reinterpret_cast<const uint8_t*>(values.data());
   data.insert(data.end(), bytes, bytes + values.size() * sizeof(float));
   header[name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {begin, data.size()}}};
+}
+
+void SafetensorsParts::to_f16() {
+  std::vector<uint8_t> out;
+  // rebuild in offset order so the data section stays contiguous
+  std::vector<std::pair<uint64_t, std::string>> order;
+  for (auto& [key, entry] : header.items())
+    if (key != "__metadata__") order.emplace_back(entry["data_offsets"][0].get<uint64_t>(), key);
+  std::sort(order.begin(), order.end());
+  for (const auto& [begin, key] : order) {
+    json& entry = header[key];
+    const uint64_t end = entry["data_offsets"][1];
+    const uint64_t new_begin = out.size();
+    if (entry["dtype"] == "F32") {
+      for (uint64_t i = begin; i < end; i += 4) {
+        float f;
+        std::memcpy(&f, data.data() + i, 4);
+        const uint16_t h = stepwise::float_to_half(f);
+        out.push_back(static_cast<uint8_t>(h & 0xFF));
+        out.push_back(static_cast<uint8_t>(h >> 8));
+      }
+      entry["dtype"] = "F16";
+    } else {
+      out.insert(out.end(), data.begin() + static_cast<long>(begin), data.begin() + static_cast<long>(end));
+    }
+    entry["data_offsets"] = {new_begin, out.size()};
+  }
+  data = std::move(out);
 }
 
 void SafetensorsParts::set_config(const json& config) { header["__metadata__"]["stepwise"] = config.dump(); }

@@ -20,23 +20,15 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-// Collects the tensors a configuration needs, checks them against the file, then fills one arena.
-class Binder {
+// Walks the tensors a configuration implies (names, shapes, and where each view goes). The loader
+// binds them to a file; expected_tensors() just lists them.
+class TensorSink {
  public:
-  explicit Binder(const Safetensors& file) : file_(file) {}
-
-  // Declares tensor `name` of `shape`, to be stored at *slot. `why` explains the expected shape.
-  void tensor(const std::string& name, std::vector<int64_t> shape, const float** slot, const std::string& why) {
-    auto it = file_.tensors().find(name);
-    if (it == file_.tensors().end())
-      fail(file_.origin(), ": missing tensor '", name, "' (expected shape ", shape_string(shape), ": ", why, ")");
-    if (it->second.shape != shape)
-      fail(file_.origin(), ": tensor '", name, "' has shape ", shape_string(it->second.shape), ", expected ",
-           shape_string(shape), " (", why, ")");
-    entries_.push_back({name, slot, size_, {}});
-    claimed_.insert(name);
-    size_ += static_cast<size_t>(it->second.elements());
-  }
+  virtual ~TensorSink() = default;
+  // Tensor `name` of `shape`, to be pointed to by *slot. `why` explains the expected shape.
+  virtual void tensor(const std::string& name, std::vector<int64_t> shape, const float** slot, const std::string& why) = 0;
+  // A table computed here rather than read from the file (the sinusoidal positions).
+  virtual void computed(std::vector<float> values, const float** slot) = 0;
 
   void linear(const std::string& prefix, Linear* l, int out, int in, const std::string& why) {
     l->out = out;
@@ -52,10 +44,10 @@ class Binder {
 
   void attention(const std::string& prefix, AttentionWeights* a, int d) {
     const std::string why = "d_model " + std::to_string(d);
-    linear(prefix + ".out_proj", &a->out_proj, d, d, why);
     a->in_proj = {nullptr, nullptr, 3 * d, d};
     tensor(prefix + ".in_proj_weight", {3 * d, d}, &a->in_proj.weight, "query, key and value projections for " + why);
     tensor(prefix + ".in_proj_bias", {3 * d}, &a->in_proj.bias, "query, key and value biases for " + why);
+    linear(prefix + ".out_proj", &a->out_proj, d, d, why);
   }
 
   void feed_forward(const std::string& prefix, FeedForward* f, int d, int d_ff) {
@@ -63,9 +55,81 @@ class Binder {
     linear(prefix + ".linear1", &f->linear1, d_ff, d, why);
     linear(prefix + ".linear2", &f->linear2, d, d_ff, why);
   }
+};
 
-  // A table computed here rather than read from the file (the sinusoidal positions).
-  void computed(std::vector<float> values, const float** slot) {
+// The model's tensors, named as StepwiseTransformer's state_dict (tools/stepwise_py/model.py).
+void describe_model(const ModelConfig& c, ModelWeights* w, TensorSink* sink) {
+  const int d = c.d_model;
+  const std::string dm = "d_model " + std::to_string(d);
+  const std::string tgt_why = "target_vocab has " + std::to_string(c.target_vocab.size()) + " tokens, " + dm;
+  if (c.has_encoder())
+    sink->tensor("src_embed.weight", {c.source_vocab.size(), d}, &w->src_embed,
+                 "source_vocab has " + std::to_string(c.source_vocab.size()) + " tokens, " + dm);
+  if (c.positional == Positional::Learned) {
+    if (c.has_encoder())
+      sink->tensor("src_pos.weight", {c.max_source_len, d}, &w->src_pos,
+                   "max_source_len " + std::to_string(c.max_source_len) + ", " + dm);
+  } else if (c.has_encoder()) {
+    sink->computed(Model::sinusoidal_table(c.max_source_len, d), &w->src_pos);
+  }
+
+  if (c.has_encoder()) {
+    w->encoder.resize(c.n_encoder_layers);
+    for (int i = 0; i < c.n_encoder_layers; ++i) {
+      const std::string p = "transformer.encoder.layers." + std::to_string(i);
+      sink->attention(p + ".self_attn", &w->encoder[i].self_attn, d);
+      sink->feed_forward(p, &w->encoder[i].ff, d, c.d_ff);
+      sink->layer_norm(p + ".norm1", &w->encoder[i].norm1, d);
+      sink->layer_norm(p + ".norm2", &w->encoder[i].norm2, d);
+    }
+    sink->layer_norm("transformer.encoder.norm", &w->encoder_norm, d);
+  }
+
+  // Encoder-decoder models use nn.Transformer's decoder; decoder-only ones an nn.TransformerEncoder
+  // under the name "decoder" (its layers are causal self-attention + feed-forward, no cross-attention).
+  const std::string stack = c.has_encoder() ? "transformer.decoder" : "decoder";
+  w->decoder.resize(c.n_decoder_layers);
+  for (int i = 0; i < c.n_decoder_layers; ++i) {
+    const std::string p = stack + ".layers." + std::to_string(i);
+    DecoderLayerWeights& layer = w->decoder[i];
+    sink->attention(p + ".self_attn", &layer.self_attn, d);
+    if (c.has_encoder()) sink->attention(p + ".multihead_attn", &layer.cross_attn, d);
+    sink->feed_forward(p, &layer.ff, d, c.d_ff);
+    sink->layer_norm(p + ".norm1", &layer.norm1, d);
+    sink->layer_norm(p + ".norm2", &layer.norm2, d);
+    if (c.has_encoder()) sink->layer_norm(p + ".norm3", &layer.norm3, d);
+  }
+  sink->layer_norm(stack + ".norm", &w->decoder_norm, d);
+
+  sink->tensor("tgt_embed.weight", {c.target_vocab.size(), d}, &w->tgt_embed, tgt_why);
+  if (c.positional == Positional::Learned)
+    sink->tensor("tgt_pos.weight", {c.max_target_len, d}, &w->tgt_pos,
+                 "max_target_len " + std::to_string(c.max_target_len) + ", " + dm);
+  else
+    sink->computed(Model::sinusoidal_table(c.max_target_len, d), &w->tgt_pos);
+  w->generator = {nullptr, nullptr, c.target_vocab.size(), d};
+  if (!c.tie_output) sink->tensor("generator.weight", {c.target_vocab.size(), d}, &w->generator.weight, tgt_why);
+  sink->tensor("generator.bias", {c.target_vocab.size()}, &w->generator.bias, tgt_why);
+}
+
+// Checks each tensor against the file, then fills one arena and points the views into it.
+class Binder : public TensorSink {
+ public:
+  explicit Binder(const Safetensors& file) : file_(file) {}
+
+  void tensor(const std::string& name, std::vector<int64_t> shape, const float** slot, const std::string& why) override {
+    auto it = file_.tensors().find(name);
+    if (it == file_.tensors().end())
+      fail(file_.origin(), ": missing tensor '", name, "' (expected shape ", shape_string(shape), ": ", why, ")");
+    if (it->second.shape != shape)
+      fail(file_.origin(), ": tensor '", name, "' has shape ", shape_string(it->second.shape), ", expected ",
+           shape_string(shape), " (", why, ")");
+    entries_.push_back({name, slot, size_, {}});
+    claimed_.insert(name);
+    size_ += static_cast<size_t>(it->second.elements());
+  }
+
+  void computed(std::vector<float> values, const float** slot) override {
     entries_.push_back({"", slot, size_, std::move(values)});
     size_ += entries_.back().values.size();
   }
@@ -102,6 +166,15 @@ class Binder {
   std::vector<Entry> entries_;
   std::unordered_set<std::string> claimed_;
   size_t size_ = 0;
+};
+
+class Lister : public TensorSink {
+ public:
+  std::vector<TensorSpec> specs;
+  void tensor(const std::string& name, std::vector<int64_t> shape, const float**, const std::string&) override {
+    specs.push_back({name, std::move(shape)});
+  }
+  void computed(std::vector<float>, const float**) override {}
 };
 
 std::vector<uint8_t> read_file(const std::string& path) {
@@ -142,6 +215,13 @@ std::vector<float> Model::sinusoidal_table(int n, int d_model) {
   return table;
 }
 
+std::vector<TensorSpec> expected_tensors(const ModelConfig& config) {
+  ModelWeights scratch;
+  Lister lister;
+  describe_model(config, &scratch, &lister);
+  return lister.specs;
+}
+
 std::shared_ptr<const Model> Model::load_file(const std::string& path) {
   std::vector<uint8_t> bytes = read_file(path);
   return load_bytes(bytes.data(), bytes.size(), path);
@@ -158,62 +238,10 @@ std::shared_ptr<const Model> Model::load_bytes(const uint8_t* bytes, size_t size
   model->origin_ = origin;
   model->config_ = ModelConfig::from_json(meta->second, origin);
   model->config_json_ = meta->second;
-  const ModelConfig& c = model->config_;
-  ModelWeights& w = model->weights_;
-  const int d = c.d_model;
-  const std::string dm = "d_model " + std::to_string(d);
   Binder bind(file);
-
-  const std::string tgt_why = "target_vocab has " + std::to_string(c.target_vocab.size()) + " tokens, " + dm;
-  bind.tensor("tgt_embed.weight", {c.target_vocab.size(), d}, &w.tgt_embed, tgt_why);
-  if (c.has_encoder())
-    bind.tensor("src_embed.weight", {c.source_vocab.size(), d}, &w.src_embed,
-                "source_vocab has " + std::to_string(c.source_vocab.size()) + " tokens, " + dm);
-  if (c.positional == Positional::Learned) {
-    bind.tensor("tgt_pos.weight", {c.max_target_len, d}, &w.tgt_pos, "max_target_len " + std::to_string(c.max_target_len) + ", " + dm);
-    if (c.has_encoder())
-      bind.tensor("src_pos.weight", {c.max_source_len, d}, &w.src_pos, "max_source_len " + std::to_string(c.max_source_len) + ", " + dm);
-  } else {
-    bind.computed(sinusoidal_table(c.max_target_len, d), &w.tgt_pos);
-    if (c.has_encoder()) bind.computed(sinusoidal_table(c.max_source_len, d), &w.src_pos);
-  }
-
-  if (c.has_encoder()) {
-    w.encoder.resize(c.n_encoder_layers);
-    for (int i = 0; i < c.n_encoder_layers; ++i) {
-      const std::string p = "transformer.encoder.layers." + std::to_string(i);
-      bind.attention(p + ".self_attn", &w.encoder[i].self_attn, d);
-      bind.feed_forward(p, &w.encoder[i].ff, d, c.d_ff);
-      bind.layer_norm(p + ".norm1", &w.encoder[i].norm1, d);
-      bind.layer_norm(p + ".norm2", &w.encoder[i].norm2, d);
-    }
-    bind.layer_norm("transformer.encoder.norm", &w.encoder_norm, d);
-  }
-
-  // Encoder-decoder models use nn.Transformer's decoder; decoder-only ones an nn.TransformerEncoder
-  // under the name "decoder" (its layers are causal self-attention + feed-forward, no cross-attention).
-  const std::string stack = c.has_encoder() ? "transformer.decoder" : "decoder";
-  w.decoder.resize(c.n_decoder_layers);
-  for (int i = 0; i < c.n_decoder_layers; ++i) {
-    const std::string p = stack + ".layers." + std::to_string(i);
-    DecoderLayerWeights& layer = w.decoder[i];
-    bind.attention(p + ".self_attn", &layer.self_attn, d);
-    bind.feed_forward(p, &layer.ff, d, c.d_ff);
-    bind.layer_norm(p + ".norm1", &layer.norm1, d);
-    bind.layer_norm(p + ".norm2", &layer.norm2, d);
-    if (c.has_encoder()) {
-      bind.attention(p + ".multihead_attn", &layer.cross_attn, d);
-      bind.layer_norm(p + ".norm3", &layer.norm3, d);
-    }
-  }
-  bind.layer_norm(stack + ".norm", &w.decoder_norm, d);
-
-  w.generator = {nullptr, nullptr, c.target_vocab.size(), d};
-  if (!c.tie_output) bind.tensor("generator.weight", {c.target_vocab.size(), d}, &w.generator.weight, tgt_why);
-  bind.tensor("generator.bias", {c.target_vocab.size()}, &w.generator.bias, tgt_why);
-
+  describe_model(model->config_, &model->weights_, &bind);
   bind.finish(&model->arena_, &model->parameters_);
-  if (c.tie_output) w.generator.weight = w.tgt_embed;
+  if (model->config_.tie_output) model->weights_.generator.weight = model->weights_.tgt_embed;
   return model;
 }
 

@@ -68,6 +68,13 @@ struct ModelWeights {
   Linear generator;  // [target vocab, d_model]; weight == tgt_embed when tied
 };
 
+struct TensorSpec {
+  std::string name;            // the PyTorch state_dict key
+  std::vector<int64_t> shape;
+};
+// The tensors a model file of this configuration holds, in the order PyTorch's state_dict lists them.
+std::vector<TensorSpec> expected_tensors(const ModelConfig& config);
+
 class Model {
  public:
   // Reads and validates a model file. Throws stepwise::Error naming the file and what is wrong.

@@ -1,0 +1,46 @@
+#include "matvec_bench.h"
+
+#include <cstdint>
+
+#include "kernels.h"
+#include "timing.h"
+
+namespace stepwise::bench {
+
+namespace {
+
+using MatvecKernel = void (*)(const float*, const float*, const float*, float*, int, int);
+
+// Deterministic values in [-1, 1) (a 32-bit LCG): the same inputs in every build.
+std::vector<float> random_values(size_t n, uint32_t seed) {
+  std::vector<float> v(n);
+  for (float& x : v) {
+    seed = seed * 1664525u + 1013904223u;
+    x = static_cast<float>(seed >> 8) / 8388608.0f - 1.0f;
+  }
+  return v;
+}
+
+}  // namespace
+
+nlohmann::json matvec_benchmark(const std::vector<std::pair<int, int>>& shapes, int samples, double min_seconds) {
+  std::vector<std::pair<const char*, MatvecKernel>> kernel_list = {{"eigen", kernels::eigen::matvec}};
+#if defined(__wasm_simd128__)
+  kernel_list.emplace_back("wasm-simd128", kernels::simd::matvec);
+#endif
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [rows, cols] : shapes) {
+    const std::vector<float> W = random_values(static_cast<size_t>(rows) * cols, 1);
+    const std::vector<float> b = random_values(rows, 2), x = random_values(cols, 3);
+    std::vector<float> y(rows);
+    nlohmann::json entry = {{"rows", rows}, {"cols", cols}, {"kernels", nlohmann::json::object()}};
+    for (const auto& [name, kernel] : kernel_list) {
+      const Stats st = time_calls([&] { kernel(W.data(), b.data(), x.data(), y.data(), rows, cols); }, samples, min_seconds);
+      entry["kernels"][name] = st.rate(matvec_flops(rows, cols) * 1e-9);
+    }
+    out.push_back(entry);
+  }
+  return out;
+}
+
+}  // namespace stepwise::bench

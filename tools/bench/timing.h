@@ -1,0 +1,66 @@
+// Timing for the benchmarks, identical natively and in WebAssembly.
+//
+// Every sample times a batch of calls lasting at least `min_seconds`, so that a coarse clock (a browser
+// clamps performance.now(); std::chrono::steady_clock reads it in WebAssembly) still resolves it;
+// the reported figures are per call. Medians, with min and max, over `samples` batches.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+namespace stepwise::bench {
+
+inline double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Stats {
+  double median = 0, min = 0, max = 0;  // seconds per call
+  int samples = 0;
+  long long calls_per_sample = 0;
+
+  // Per-call seconds scaled by `factor` (1e6: microseconds), or `work / seconds` when inverted (a rate:
+  // its min comes from the slowest sample).
+  nlohmann::json scaled(double factor) const {
+    return {{"median", median * factor}, {"min", min * factor}, {"max", max * factor}, {"samples", samples},
+            {"calls_per_sample", calls_per_sample}};
+  }
+  nlohmann::json rate(double work) const {
+    return {{"median", work / median}, {"min", work / max}, {"max", work / min}, {"samples", samples},
+            {"calls_per_sample", calls_per_sample}};
+  }
+};
+
+// Times `call` (no arguments): one warm-up call, a calibration of how many calls fill min_seconds, then
+// `samples` batches of that many calls.
+template <typename Call>
+Stats time_calls(Call&& call, int samples, double min_seconds) {
+  call();
+  long long n = 1;
+  for (;;) {
+    const double t0 = now_seconds();
+    for (long long i = 0; i < n; ++i) call();
+    const double t = now_seconds() - t0;
+    if (t >= min_seconds || n >= (1LL << 30)) break;
+    n = t <= 0 ? n * 16 : std::max(n * 2, static_cast<long long>(static_cast<double>(n) * min_seconds * 1.2 / t) + 1);
+  }
+  std::vector<double> per_call;
+  for (int s = 0; s < std::max(1, samples); ++s) {
+    const double t0 = now_seconds();
+    for (long long i = 0; i < n; ++i) call();
+    per_call.push_back((now_seconds() - t0) / static_cast<double>(n));
+  }
+  std::sort(per_call.begin(), per_call.end());
+  Stats st;
+  const size_t k = per_call.size();
+  st.median = k % 2 ? per_call[k / 2] : 0.5 * (per_call[k / 2 - 1] + per_call[k / 2]);
+  st.min = per_call.front();
+  st.max = per_call.back();
+  st.samples = static_cast<int>(k);
+  st.calls_per_sample = n;
+  return st;
+}
+
+}  // namespace stepwise::bench
