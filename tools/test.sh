@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs every test: the native build's tests, the whole suite again under
-# AddressSanitizer + UndefinedBehaviorSanitizer, the WebAssembly build under Node, ...
+# AddressSanitizer + UndefinedBehaviorSanitizer, a short fuzzing run, the WebAssembly build under Node, ...
 #
 #   bash tools/test.sh
 set -euo pipefail
@@ -19,6 +19,9 @@ step "the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTEPWISE_SANITIZE=ON > /dev/null
 cmake --build build-asan -j "$jobs"
 ctest --test-dir build-asan -j "$jobs" --output-on-failure
+
+step "fuzzing: loader, decoding API, tokenizer (libFuzzer + ASan + UBSan, ${FUZZ_SECONDS:-45} s each)"
+bash tools/fuzz.sh "${FUZZ_SECONDS:-45}"
 
 step "WebAssembly build (build-wasm/) against the same fixtures, under Node"
 bash tools/build_wasm.sh

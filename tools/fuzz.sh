@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing with libFuzzer + AddressSanitizer + UndefinedBehaviorSanitizer (clang-14):
+# the model loader, the decoding API and the tokenizer. Each target runs SECONDS seconds (default 60)
+# from its seeds plus the corpus it grew in earlier runs (build-fuzz/corpus/), then prints its totals.
+# A crash stops with the reproducer in build-fuzz/artifacts/: add it to tests/fuzz/regressions/TARGET/.
+#
+#   bash tools/fuzz.sh [SECONDS] [TARGET...]      e.g. bash tools/fuzz.sh 600 loader
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(loader api tokenizer)
+
+if [ ! -f build-fuzz/CMakeCache.txt ]; then
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTEPWISE_FUZZ=ON > /dev/null
+fi
+cmake --build build-fuzz -j "$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}")
+
+for target in "${targets[@]}"; do
+  corpus=build-fuzz/corpus/$target
+  artifacts=build-fuzz/artifacts/$target/
+  mkdir -p "$corpus" "$artifacts"
+  case $target in
+    loader) seeds=(tests/fixtures weights) ;;
+    *) seeds=(tests/fuzz/seeds/$target) ;;
+  esac
+  log=build-fuzz/$target.log
+  echo "fuzz_$target: ${seconds}s"
+  status=0
+  # -dict: the header's vocabulary helps the loader target reach past the JSON parser
+  extra=()
+  [ "$target" = loader ] && extra=(-dict=tests/fuzz/loader.dict)
+  ./build-fuzz/tests/fuzz/fuzz_$target "$corpus" "${seeds[@]}" tests/fuzz/regressions/$target -max_total_time="$seconds" \
+    -max_len=65536 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$artifacts" -print_final_stats=1 "${extra[@]}" \
+    > "$log" 2>&1 || status=$?
+  execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
+  cov=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+' || true)
+  echo "  executions ${execs:-?}, ${cov:-cov: ?}, corpus $(ls "$corpus" | wc -l) files, crashes $(ls "$artifacts" | wc -l)"
+  if [ $status -ne 0 ]; then
+    tail -40 "$log"
+    echo "fuzz_$target FAILED: reproducer in $artifacts" >&2
+    exit 1
+  fi
+done
