@@ -5,6 +5,7 @@
 // Conventions: functions returning int give -1 on error (0 for handles); pointers are views into the
 // module's memory, valid until the next call that may allocate.
 #include <emscripten/emscripten.h>
+#include <malloc.h>
 
 #include <map>
 #include <memory>
@@ -100,6 +101,8 @@ extern "C" {
 EMSCRIPTEN_KEEPALIVE const char* sw_version() { return kVersion; }
 EMSCRIPTEN_KEEPALIVE const char* sw_kernels() { return kernels::name(); }
 EMSCRIPTEN_KEEPALIVE const char* sw_last_error() { return last_error.c_str(); }
+// Bytes currently allocated on the module's heap (for the endurance tests: must stay flat).
+EMSCRIPTEN_KEEPALIVE double sw_heap_allocated() { return static_cast<double>(mallinfo().uordblks); }
 
 // --- models ------------------------------------------------------------------------------------------
 
