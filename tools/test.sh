@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Sets everything up, then runs every test: the native build's tests, the whole suite again under
-# AddressSanitizer + UndefinedBehaviorSanitizer, a short fuzzing run, the WebAssembly build under Node, ...
+# Sets everything up, then runs every test:
+#   1. the native build's tests (engine, parity with PyTorch, invariants, decoding, loader, CLI, G2P)
+#   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. a short fuzzing run of the loader, the decoding API and the tokenizer
+#   4. the G2P pipeline: a smoke training run through export and C++ load, and the shipped weights'
+#      WER on a fixed 1,000-word test slice against the model card
+#   5. the WebAssembly build under Node: golden fixtures, endurance, native/WASM agreement
 #
-#   bash tools/test.sh
+#   bash tools/test.sh          (FUZZ_SECONDS=N to fuzz longer than the default 45 s per target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
@@ -23,7 +28,16 @@ ctest --test-dir build-asan -j "$jobs" --output-on-failure
 step "fuzzing: loader, decoding API, tokenizer (libFuzzer + ASan + UBSan, ${FUZZ_SECONDS:-45} s each)"
 bash tools/fuzz.sh "${FUZZ_SECONDS:-45}"
 
-step "WebAssembly build (build-wasm/) against the same fixtures, under Node"
+step "G2P: training smoke run (tiny model, a few steps, export, C++ load) and the shipped weights on 1,000 test words"
+/usr/bin/python3 tools/g2p_data.py --out data/cmudict
+/usr/bin/python3 tools/train_g2p.py --smoke --out build/smoke --export build/smoke/g2p-smoke.safetensors
+./build/stepwise generate --model build/smoke/g2p-smoke.safetensors phoenix
+allowed=$(node -e 'const m = JSON.parse(require("fs").readFileSync("weights/g2p-cmudict.eval.json", "utf8"));
+                   console.log((m.slice_1000.greedy.wer_no_stress + 0.02).toFixed(4))')
+./build/stepwise eval --model weights/g2p-cmudict.safetensors --data data/cmudict/test.tsv --limit 1000 --beam 0 \
+  --max-wer "$allowed"
+
+step "WebAssembly build (build-wasm/) under Node: golden fixtures, endurance, agreement with the native build"
 bash tools/build_wasm.sh
 node --test tests/wasm/
 

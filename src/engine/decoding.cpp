@@ -154,6 +154,7 @@ Generator::Generator(std::shared_ptr<const Model> model, const DecodeOptions& op
       logits_(model_->config().target_vocab.size()),
       probs_(model_->config().target_vocab.size()) {
   if (options.strategy == Strategy::Beam) fail("beam search runs through BeamSearch, not Generator");
+  output_.reserve(model_->config().max_target_len);  // step() then never allocates
 }
 
 void Generator::start(const std::vector<int>& source) {

@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Writes tests/fixtures/g2p_parity.json: PyTorch's outputs for the shipped G2P model, for the C++ test
+that pins the engine to PyTorch on real weights (tests/test_g2p.cpp).
+
+    /usr/bin/python3 tools/g2p_data.py && /usr/bin/python3 tools/make_g2p_fixture.py
+
+For the first 200 words of the test split: PyTorch's greedy tokens (no cache, the whole prefix
+recomputed each step); for the first 20: the teacher-forced logits of that greedy sequence. The file
+records the SHA-256 (and FNV-1a 64) of the weights it was made from; rerun this script whenever the weights change.
+"""
+import argparse
+import hashlib
+import json
+
+import torch
+
+from stepwise_py.export import load_model
+from stepwise_py.g2p_data import read_split
+
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument("--model", default="weights/g2p-cmudict.safetensors")
+parser.add_argument("--data", default="data/cmudict/test.tsv")
+parser.add_argument("--out", default="tests/fixtures/g2p_parity.json")
+args = parser.parse_args()
+
+torch.set_num_threads(1)
+model = load_model(args.model)
+c = model.config
+src_index = {t: i for i, t in enumerate(c["source_vocab"]["tokens"])}
+bos = c["target_vocab"]["tokens"].index(c["target_vocab"]["bos"])
+words = list(read_split(args.data))[:200]
+cases = []
+with torch.no_grad():
+    for i, word in enumerate(words):
+        src = torch.tensor([[src_index[ch] for ch in word]])
+        greedy = model.greedy(src)
+        case = {"word": word, "greedy": greedy}
+        if i < 20:
+            case["logits"] = model(src, torch.tensor([[bos] + greedy[:-1]]))[0].tolist()
+        cases.append(case)
+with open(args.model, "rb") as f:
+    raw = f.read()
+digest = hashlib.sha256(raw).hexdigest()
+fnv = 0xCBF29CE484222325  # FNV-1a 64: what the C++ test recomputes to notice stale fixtures
+for byte in raw:
+    fnv = ((fnv ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+with open(args.out, "w") as f:
+    json.dump({"model": args.model, "sha256": digest, "fnv1a64": f"{fnv:016x}", "data": args.data, "cases": cases},
+              f, separators=(",", ":"))
+print(f"{args.out}: {len(cases)} words, weights sha256 {digest[:16]}...")
