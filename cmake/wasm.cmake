@@ -23,3 +23,56 @@ target_link_options(stepwise_wasm PRIVATE
 
 # Node reads the generated UMD/CommonJS file as CommonJS despite the repository's "type": "module".
 file(WRITE ${CMAKE_BINARY_DIR}/package.json "{ \"type\": \"commonjs\" }\n")
+
+# --- Kernel tests and benchmarks (tests/wasm/kernels.test.mjs, tools/bench/README.md) -----------------
+
+# kernels::simd against kernels::eigen, the reference, on the same inputs: `node build-wasm/stepwise-kernel-tests.js`
+# (exit status 0 when every case is within tolerance; tests/wasm/kernels.test.mjs runs it under node --test).
+add_executable(stepwise_kernel_tests tests/wasm/kernels_test.cpp)
+set_target_properties(stepwise_kernel_tests PROPERTIES OUTPUT_NAME stepwise-kernel-tests SUFFIX .js)
+target_link_libraries(stepwise_kernel_tests PRIVATE stepwise_engine)
+target_compile_options(stepwise_kernel_tests PRIVATE ${STEPWISE_WASM_FLAGS} ${STEPWISE_WARNINGS})
+target_link_options(stepwise_kernel_tests PRIVATE ${STEPWISE_WASM_FLAGS} -sENVIRONMENT=node -sSINGLE_FILE=1
+                    -sEXIT_RUNTIME=1 -sALLOW_MEMORY_GROWTH=1)
+
+# The engine benchmark (tools/bench/engine_bench.cpp, the same code as the native stepwise_bench) as a module
+# for Node and Chromium, twice: with the SIMD kernels, as shipped (stepwise-bench.js), and as the plain
+# Eigen-in-WebAssembly build (stepwise-bench-eigen.js): the same flags, -O3 -msimd128, with the
+# hand-written kernels compiled out (-U__wasm_simd128__ makes kernels.h choose kernels::eigen), so that
+# LLVM's own auto-vectorization of Eigen is what remains.
+get_target_property(STEPWISE_ENGINE_SOURCES stepwise_engine SOURCES)
+add_library(stepwise_engine_eigen STATIC ${STEPWISE_ENGINE_SOURCES})
+target_include_directories(stepwise_engine_eigen PUBLIC src/engine)
+target_link_libraries(stepwise_engine_eigen PUBLIC Eigen3::Eigen PRIVATE nlohmann_json::nlohmann_json)
+target_compile_options(stepwise_engine_eigen PRIVATE ${STEPWISE_WASM_FLAGS} -U__wasm_simd128__)
+
+set(STEPWISE_BENCH_SOURCES tools/bench/main_wasm.cpp tools/bench/engine_bench.cpp tools/bench/matvec_bench.cpp)
+foreach(variant IN ITEMS simd eigen)
+  if(variant STREQUAL "simd")
+    set(target stepwise_bench_wasm)
+    set(engine stepwise_engine)
+    set(output stepwise-bench)
+    set(extra_flags "")
+  else()
+    set(target stepwise_bench_wasm_eigen)
+    set(engine stepwise_engine_eigen)
+    set(output stepwise-bench-eigen)
+    set(extra_flags -U__wasm_simd128__)
+  endif()
+  add_executable(${target} ${STEPWISE_BENCH_SOURCES})
+  set_target_properties(${target} PROPERTIES OUTPUT_NAME ${output} SUFFIX .js)
+  target_include_directories(${target} PRIVATE tools/bench)
+  target_link_libraries(${target} PRIVATE ${engine} nlohmann_json::nlohmann_json)
+  target_compile_options(${target} PRIVATE ${STEPWISE_WASM_FLAGS} ${extra_flags} ${STEPWISE_WARNINGS})
+  target_link_options(${target} PRIVATE
+    ${STEPWISE_WASM_FLAGS}
+    -sMODULARIZE=1
+    -sEXPORT_NAME=createStepwiseBench
+    -sENVIRONMENT=web,node
+    -sSINGLE_FILE=1
+    -sALLOW_MEMORY_GROWTH=1
+    -sMAXIMUM_MEMORY=4GB            # the base-shaped model: 176 MB of weights, plus the file while it loads
+    -sFILESYSTEM=0
+    -sEXPORTED_FUNCTIONS=_malloc,_free
+    -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8)
+endforeach()

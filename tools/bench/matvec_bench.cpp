@@ -29,12 +29,14 @@ nlohmann::json matvec_benchmark(const std::vector<std::pair<int, int>>& shapes, 
   kernel_list.emplace_back("wasm-simd128", kernels::simd::matvec);
 #endif
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& [rows, cols] : shapes) {
+  for (const auto& shape : shapes) {
+    const int rows = shape.first, cols = shape.second;
     const std::vector<float> W = random_values(static_cast<size_t>(rows) * cols, 1);
     const std::vector<float> b = random_values(rows, 2), x = random_values(cols, 3);
     std::vector<float> y(rows);
     nlohmann::json entry = {{"rows", rows}, {"cols", cols}, {"kernels", nlohmann::json::object()}};
-    for (const auto& [name, kernel] : kernel_list) {
+    for (const auto& [name, kernel_entry] : kernel_list) {
+      const MatvecKernel kernel = kernel_entry;
       const Stats st = time_calls([&] { kernel(W.data(), b.data(), x.data(), y.data(), rows, cols); }, samples, min_seconds);
       entry["kernels"][name] = st.rate(matvec_flops(rows, cols) * 1e-9);
     }

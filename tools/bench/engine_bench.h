@@ -1,0 +1,19 @@
+// The engine's side of the benchmark, compiled from this one source natively (stepwise_bench) and into
+// WebAssembly (build-wasm/stepwise-bench.js, run under Node and in Chromium), so that both builds time
+// identical work with an identical harness. tools/bench/README.md documents the options and results.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "model.h"
+
+namespace stepwise::bench {
+
+// options: {"words": [...], "samples": 5, "min_seconds": 0.02, "max_length": 0,
+//           "positions": [1, 2, 4, ...], "matvec_shapes": [[rows, cols], ...],
+//           "sections": ["matvec", "positions", "greedy", "forward"]}
+// Returns {"kernels", "model", and one entry per section}.
+nlohmann::json run_engine_benchmark(const std::shared_ptr<const Model>& model, const nlohmann::json& options);
+
+}  // namespace stepwise::bench
