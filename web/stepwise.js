@@ -137,6 +137,7 @@ export class Model {
     this.targetTokens = c.target_vocab.tokens;
     this.bos = this.targetTokens.indexOf(c.target_vocab.bos);
     this.eos = this.targetTokens.indexOf(c.target_vocab.eos);
+    this.pad = this.targetTokens.indexOf(c.target_vocab.pad);
   }
 
   get handle() {
@@ -313,7 +314,8 @@ export class Run {
 
   #textOf(ids) {
     const m = this.#model;
-    return ids.filter((t) => t !== m.eos && t !== m.bos).map((t) => m.targetTokens[t]).join(' ');
+    // As the engine's decode (and so the CLI) writes text: without <pad>, <s> and </s>.
+    return ids.filter((t) => t !== m.eos && t !== m.bos && t !== m.pad).map((t) => m.targetTokens[t]).join(' ');
   }
 
   /** Teacher forcing on this run's input: see Model.forward. */
