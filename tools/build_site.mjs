@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// Builds the static site into site/: one folder that works from any static host, under any sub-path,
+// and from file:// with no server and no network.
+//
+//   node tools/build_site.mjs [--model weights/g2p-cmudict.safetensors] [--out site]
+//
+// Chromium refuses ES modules and fetch() on file:// pages, so everything is a classic script:
+//   app.js    the page (web/app.js and its modules, web/stepwise.js and the Emscripten module with the
+//             .wasm embedded) bundled by esbuild into one IIFE
+//   model.js  the built-in model file, base64, assigned to a global (read by web/assets.js)
+//   words.js  the CMUdict test split (held-out words and their pronunciations) for "surprise me"
+//   index.html, style.css, favicon.svg  copied from web/
+// Needs build-wasm/stepwise-wasm.js (bash tools/build_wasm.sh). Until the trained model exists it falls
+// back to a small fixture model, with a warning.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DEFAULT_MODEL = 'weights/g2p-cmudict.safetensors';
+const FALLBACK_MODEL = 'tests/fixtures/postnorm_relu_sinusoidal.safetensors';
+const WASM_MODULE = 'build-wasm/stepwise-wasm.js';
+const TEST_SPLIT = 'data/cmudict/test.tsv';
+
+function fail(message) {
+  console.error(`build_site: ${message}`);
+  process.exit(1);
+}
+
+function parseArgs(argv) {
+  const options = { model: null, out: 'site' };
+  for (let i = 0; i < argv.length; i++) {
+    const [key, inline] = argv[i].split('=', 2);
+    const value = () => inline ?? argv[++i] ?? fail(`${key} needs a value`);
+    if (key === '--model') options.model = value();
+    else if (key === '--out') options.out = value();
+    else if (key === '-h' || key === '--help') {
+      console.log('usage: node tools/build_site.mjs [--model FILE.safetensors] [--out site]');
+      process.exit(0);
+    } else fail(`unknown argument '${argv[i]}' (try --help)`);
+  }
+  return options;
+}
+
+const options = parseArgs(process.argv.slice(2));
+const at = (p) => path.resolve(ROOT, p);
+
+// The model: the one asked for, else the shipped G2P model, else (while it is still training) a fixture.
+let modelPath = options.model ? path.resolve(options.model) : at(DEFAULT_MODEL);
+if (!existsSync(modelPath)) {
+  if (options.model) fail(`model file ${options.model} not found`);
+  console.warn(`build_site: warning: ${DEFAULT_MODEL} not found; building with the fixture model ${FALLBACK_MODEL} (random weights)`);
+  modelPath = at(FALLBACK_MODEL);
+}
+if (!existsSync(at(WASM_MODULE))) fail(`${WASM_MODULE} not found; build it first: bash tools/build_wasm.sh`);
+
+// The held-out words: written by tools/g2p_data.py (the one implementation of the split) when missing.
+if (!existsSync(at(TEST_SPLIT))) {
+  try {
+    execFileSync('python3', [at('tools/g2p_data.py'), '--out', at(path.dirname(TEST_SPLIT))], { stdio: 'inherit' });
+  } catch (error) {
+    console.warn(`build_site: warning: could not write ${TEST_SPLIT} (${error.message}); "surprise me" will make up words`);
+  }
+}
+
+const out = path.resolve(options.out);
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+await esbuild.build({
+  absWorkingDir: ROOT,
+  entryPoints: ['web/app.js'],
+  outfile: path.join(out, 'app.js'),
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['es2022'],
+  // The Emscripten module's Node.js branch requires these; it never runs in a browser.
+  external: ['fs', 'path'],
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+for (const file of ['index.html', 'style.css', 'favicon.svg']) copyFileSync(at(`web/${file}`), path.join(out, file));
+
+// A JS string literal for any text: JSON.stringify, with the two line separators escaped (JSON allows
+// them raw, older JS parsers did not).
+const literal = (text) => JSON.stringify(text).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+
+const modelBytes = readFileSync(modelPath);
+const modelName = path.basename(modelPath);
+writeFileSync(
+  path.join(out, 'model.js'),
+  `// ${modelName}, ${modelBytes.length} bytes, base64 (a classic script so that file:// pages can read it)\n` +
+    `globalThis.stepwiseBuiltinModel = { file: ${literal(modelName)}, base64: ${literal(modelBytes.toString('base64'))} };\n`,
+);
+
+// word<TAB>pron|pron per line, one line per word, in the order of the split file.
+let wordCount = 0;
+let words = '';
+if (existsSync(at(TEST_SPLIT))) {
+  const byWord = new Map();
+  for (const line of readFileSync(at(TEST_SPLIT), 'utf8').split('\n')) {
+    const [word, pron] = line.split('\t');
+    if (!word || !pron) continue;
+    if (!byWord.has(word)) byWord.set(word, []);
+    byWord.get(word).push(pron);
+  }
+  words = [...byWord].map(([word, prons]) => `${word}\t${prons.join('|')}`).join('\n');
+  wordCount = byWord.size;
+}
+writeFileSync(
+  path.join(out, 'words.js'),
+  `// CMUdict test split (${wordCount} held-out words): word<TAB>pronunciation|pronunciation...\n` +
+    `globalThis.stepwiseTestWords = ${literal(words)};\n`,
+);
+
+const size = (f) => `${(statSync(path.join(out, f)).size / 1024).toFixed(0)} KiB`;
+console.log(`build_site: ${path.relative(process.cwd(), out) || '.'}/ with model ${path.relative(ROOT, modelPath)} ` +
+  `(app.js ${size('app.js')}, model.js ${size('model.js')}, words.js ${size('words.js')}, ${wordCount} test words)`);
