@@ -1,0 +1,265 @@
+// A heatmap on a canvas: rows x columns of weights in viridis, with the actual tokens on the axes, masked
+// (-inf) cells hatched, one row outlined, and hit-testing for hover and click.
+//
+//   const map = new Heatmap(canvas, { onHover, onLeave, onClickRow });
+//   map.draw({ rows, rowLabels, colLabels, masked: (i, j) => j > i, highlightRow, latestRow, ... }, width);
+import { viridis } from './colormap.js';
+
+const MONO = '"SF Mono", ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace';
+const SANS = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
+const INK = '#1d2129';
+const MUTED = '#6b7280';
+const ACCENT = '#d9480f';
+
+// Hatching for masked cells: light for attention maps, dark for the mask itself.
+function hatch(ctx, x, y, w, h, background, stroke, spacing) {
+  ctx.fillStyle = background;
+  ctx.fillRect(x, y, w, h);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(x, y, w, h);
+  ctx.clip();
+  ctx.strokeStyle = stroke;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let d = -h; d < w; d += spacing) {
+    ctx.moveTo(x + d, y + h);
+    ctx.lineTo(x + d + h, y);
+  }
+  ctx.stroke();
+  ctx.restore();
+}
+
+export class Heatmap {
+  constructor(canvas, { thumbnail = false, onHover = null, onLeave = null, onClickRow = null } = {}) {
+    this.canvas = canvas;
+    this.thumbnail = thumbnail;
+    this.spec = null;
+    this.layout = null;
+    this.hover = null;
+    if (!thumbnail) {
+      canvas.addEventListener('mousemove', (e) => this.#pointer(e, onHover, onLeave));
+      canvas.addEventListener('mouseleave', () => this.#leave(onLeave));
+      canvas.addEventListener('click', (e) => {
+        const cell = this.cellAt(e);
+        if (cell) {
+          onHover?.(cell, e.clientX, e.clientY);
+          onClickRow?.(cell.i);
+        }
+      });
+    }
+  }
+
+  /**
+   * spec: { rows: ArrayLike<number>[], nCols, rowLabels, colLabels, rowNotes?, masked(i, j), kind:
+   * 'weights' | 'mask', highlightRow, latestRow, rowAxis, colAxis }. width: CSS pixels available.
+   */
+  draw(spec, width, { maxHeight = 560 } = {}) {
+    this.spec = spec;
+    this.lastArgs = [spec, width, { maxHeight }];
+    const canvas = this.canvas;
+    const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+    const ctx = canvas.getContext('2d');
+    const nRows = spec.rows.length;
+    const nCols = spec.nCols;
+    let L;
+    if (this.thumbnail) {
+      const cell = Math.max(1, Math.floor(width / Math.max(nRows, nCols, 1)));
+      L = { left: 0, top: 0, cell, gap: cell >= 6 ? 1 : 0, width, height: width, right: 0 };
+      L.x0 = Math.floor((width - cell * nCols) / 2);
+      L.y0 = Math.floor((width - cell * nRows) / 2);
+    } else {
+      ctx.font = `12px ${MONO}`;
+      const labelWidth = (labels) => Math.max(0, ...labels.map((s) => ctx.measureText(s).width));
+      const rowLabelW = labelWidth(spec.rowLabels);
+      const colLabelW = labelWidth(spec.colLabels);
+      const noteW = spec.rowNotes ? labelWidth(spec.rowNotes) + 14 : 0;
+      const left = Math.ceil(rowLabelW) + 22;
+      const right = Math.ceil(noteW) + 4;
+      const fit = Math.floor((width - left - right) / Math.max(1, nCols));
+      let cell = Math.max(16, Math.min(42, fit));
+      const rotate = colLabelW + 6 > cell;
+      const top = Math.ceil(rotate ? colLabelW * 0.72 + 22 : 34);
+      cell = Math.max(16, Math.min(cell, Math.floor((maxHeight - top - 8) / Math.max(1, nRows))));
+      L = { left, top, right, cell, gap: 1, rotate };
+      L.x0 = left;
+      L.y0 = top;
+      L.width = Math.max(width, left + cell * nCols + right);
+      L.height = top + cell * Math.max(nRows, 1) + 8;
+    }
+    this.layout = L;
+    canvas.style.width = `${L.width}px`;
+    canvas.style.height = `${L.height}px`;
+    canvas.width = Math.round(L.width * dpr);
+    canvas.height = Math.round(L.height * dpr);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, L.width, L.height);
+    this.#cells(ctx, L);
+    if (!this.thumbnail) this.#labels(ctx, L);
+    this.#rowOutline(ctx, L);
+    if (this.hover) this.#cellOutline(ctx, L, this.hover.i, this.hover.j);
+  }
+
+  #cells(ctx, L) {
+    const { rows, nCols, masked, kind } = this.spec;
+    const c = L.cell;
+    const inner = c - L.gap;
+    for (let i = 0; i < rows.length; i++) {
+      for (let j = 0; j < nCols; j++) {
+        const x = L.x0 + j * c;
+        const y = L.y0 + i * c;
+        const isMasked = masked(i, j);
+        if (kind === 'mask') {
+          if (isMasked) hatch(ctx, x, y, inner, inner, '#3a3f4b', '#596070', 5);
+          else {
+            ctx.fillStyle = '#eef6f1';
+            ctx.fillRect(x, y, inner, inner);
+          }
+          if (!this.thumbnail && c >= 22) {
+            ctx.fillStyle = isMasked ? '#ffffff' : '#2b6a45';
+            ctx.font = `${c >= 34 ? 13 : 11}px ${MONO}`;
+            ctx.textAlign = 'center';
+            ctx.textBaseline = 'middle';
+            ctx.fillText(isMasked ? '−∞' : '0', x + inner / 2, y + inner / 2 + 0.5);
+          }
+        } else if (isMasked) {
+          hatch(ctx, x, y, inner, inner, '#eceef2', '#cfd3da', this.thumbnail ? 3 : 5);
+        } else {
+          const [r, g, b] = viridis(rows[i][j]);
+          ctx.fillStyle = `rgb(${r},${g},${b})`;
+          ctx.fillRect(x, y, inner, inner);
+        }
+      }
+    }
+  }
+
+  #labels(ctx, L) {
+    const { rowLabels, colLabels, rowNotes, latestRow, highlightRow, rowAxis, colAxis } = this.spec;
+    const c = L.cell;
+    ctx.textBaseline = 'middle';
+    // Row labels (queries), right-aligned against the cells; the latest row gets a marker.
+    for (let i = 0; i < rowLabels.length; i++) {
+      const y = L.y0 + i * c + (c - L.gap) / 2;
+      const strong = i === highlightRow || (this.hover && this.hover.i === i);
+      ctx.font = `${strong ? 'bold ' : ''}12px ${MONO}`;
+      ctx.fillStyle = strong ? INK : '#3d4452';
+      ctx.textAlign = 'right';
+      ctx.fillText(rowLabels[i], L.x0 - 8, y);
+      if (i === latestRow) {
+        ctx.fillStyle = ACCENT;
+        ctx.beginPath();
+        ctx.moveTo(2, y - 5);
+        ctx.lineTo(9, y);
+        ctx.lineTo(2, y + 5);
+        ctx.fill();
+      }
+      if (rowNotes) {
+        ctx.textAlign = 'left';
+        ctx.font = `${strong ? 'bold ' : ''}12px ${MONO}`;
+        ctx.fillStyle = strong ? INK : MUTED;
+        ctx.fillText(rowNotes[i], L.x0 + this.spec.nCols * c + 8, y);
+      }
+    }
+    // Column labels (keys), horizontal when they fit, else slanted.
+    for (let j = 0; j < colLabels.length; j++) {
+      const x = L.x0 + j * c + (c - L.gap) / 2;
+      const strong = this.hover && this.hover.j === j;
+      ctx.font = `${strong ? 'bold ' : ''}12px ${MONO}`;
+      ctx.fillStyle = strong ? INK : '#3d4452';
+      if (L.rotate) {
+        ctx.save();
+        ctx.translate(x + 3, L.y0 - 6);
+        ctx.rotate(-Math.PI / 4);
+        ctx.textAlign = 'left';
+        ctx.fillText(colLabels[j], 0, 0);
+        ctx.restore();
+      } else {
+        ctx.textAlign = 'center';
+        ctx.fillText(colLabels[j], x, L.y0 - 10);
+      }
+    }
+    // Axis names in the corner.
+    ctx.font = `11px ${SANS}`;
+    ctx.fillStyle = MUTED;
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'alphabetic';
+    if (colAxis && !L.rotate) ctx.fillText(colAxis, L.x0, 11);
+    if (rowAxis && L.left > 40 && !L.rotate) {
+      ctx.textAlign = 'right';
+      ctx.fillText(rowAxis, L.x0 - 8, L.y0 - 10);
+    }
+  }
+
+  #rowOutline(ctx, L) {
+    const i = this.spec.highlightRow;
+    if (i === undefined || i < 0 || i >= this.spec.rows.length) return;
+    const c = L.cell;
+    const x = L.x0 - 1;
+    const y = L.y0 + i * c - 1;
+    const w = this.spec.nCols * c - L.gap + 2;
+    const h = c - L.gap + 2;
+    const t = this.thumbnail ? 1 : 2;
+    ctx.lineWidth = t + 1;
+    ctx.strokeStyle = INK;
+    ctx.strokeRect(x - t / 2, y - t / 2, w + t, h + t);
+    if (!this.thumbnail) {
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = '#ffffff';
+      ctx.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+    }
+  }
+
+  #cellOutline(ctx, L, i, j) {
+    const c = L.cell;
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = '#ffffff';
+    ctx.strokeRect(L.x0 + j * c + 1, L.y0 + i * c + 1, c - L.gap - 2, c - L.gap - 2);
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = INK;
+    ctx.strokeRect(L.x0 + j * c - 0.5, L.y0 + i * c - 0.5, c - L.gap + 1, c - L.gap + 1);
+  }
+
+  /** The cell under a mouse event: { i, j, value, masked } or null. */
+  cellAt(event) {
+    if (!this.layout || !this.spec) return null;
+    const rect = this.canvas.getBoundingClientRect();
+    const x = event.clientX - rect.left - this.layout.x0;
+    const y = event.clientY - rect.top - this.layout.y0;
+    const i = Math.floor(y / this.layout.cell);
+    const j = Math.floor(x / this.layout.cell);
+    if (x < 0 || y < 0 || i >= this.spec.rows.length || j >= this.spec.nCols) return null;
+    return { i, j, value: this.spec.rows[i][j] ?? 0, masked: this.spec.masked(i, j) };
+  }
+
+  #pointer(event, onHover, onLeave) {
+    const cell = this.cellAt(event);
+    const changed = (cell?.i ?? -1) !== (this.hover?.i ?? -1) || (cell?.j ?? -1) !== (this.hover?.j ?? -1);
+    this.hover = cell;
+    if (changed) this.#redraw();
+    if (cell) onHover?.(cell, event.clientX, event.clientY);
+    else onLeave?.();
+  }
+
+  #leave(onLeave) {
+    if (this.hover) {
+      this.hover = null;
+      this.#redraw();
+    }
+    onLeave?.();
+  }
+
+  #redraw() {
+    if (this.lastArgs) this.draw(...this.lastArgs);
+  }
+}
+
+/** Paints the viridis legend bar. */
+export function drawLegend(canvas) {
+  const ctx = canvas.getContext('2d');
+  for (let x = 0; x < canvas.width; x++) {
+    const [r, g, b] = viridis(x / (canvas.width - 1));
+    ctx.fillStyle = `rgb(${r},${g},${b})`;
+    ctx.fillRect(x, 0, 1, canvas.height);
+  }
+}
+
