@@ -137,5 +137,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     console.error(`serve: cannot listen on ${options.host}:${options.port}: ${error.message}`);
     process.exit(1);
   });
-  console.log(`Stepwise is served from ${path.resolve(options.root)} at\n\n    ${server.url}\n\n(Ctrl-C stops it)`);
+  const shown = options.host === '127.0.0.1' ? server.url.replace('//127.0.0.1:', '//localhost:') : server.url;
+  console.log(`Stepwise is served from ${path.resolve(options.root)} at\n\n    ${shown}\n\n(Ctrl-C stops it)`);
 }
