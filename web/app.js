@@ -26,7 +26,7 @@ const state = {
   session: null,
   word: '',
   words: new Map(),       // held-out test words -> dictionary pronunciations
-  target: { text: '', source: '', edited: false, word: null },
+  target: { text: '', source: '', word: null },  // what teacher forcing feeds, for which word
   view: 'self',
   selection: {},          // view -> { layer, head } (head: number or 'mean')
   selectedRow: null,      // null: follow the latest step
@@ -83,7 +83,7 @@ function renderMessage() {
   box.hidden = !m;
   if (!m) return;
   box.className = `message${m.kind === 'info' ? ' info' : ''}`;
-  box.replaceChildren(...(m.kind === 'error' ? [el('strong', {}, 'Can\'t do that: ')] : []), m.text);
+  box.replaceChildren(m.text);
   $('word').setAttribute('aria-invalid', String(m.kind === 'error' && !state.session));
 }
 
@@ -107,7 +107,8 @@ function renderModelSelect() {
   const select = $('model-select');
   select.replaceChildren(...state.models.map((m) => {
     const c = m.model.config;
-    const label = `${c.name ?? m.name}${m.builtin ? '' : ` (${m.name})`} · ${(m.model.parameters / 1e6).toFixed(2)}M params`;
+    const size = m.model.parameters >= 1e5 ? `${(m.model.parameters / 1e6).toFixed(2)}M` : `${(m.model.parameters / 1e3).toFixed(1)}k`;
+    const label = m.builtin ? `${c.name ?? m.name} · ${size} params` : `${m.name} · ${size} params · your file`;
     return el('option', { value: m.id }, label);
   }));
   select.value = String(state.modelId);
@@ -202,26 +203,41 @@ function disposeSession() {
 function setWord(word) {
   state.word = word;
   $('word').value = word;
-  state.target = { text: '', source: '', edited: false, word: null };
+  state.target = { text: '', source: '', word: null };
 }
 
 // The reference fed in teacher-forcing mode: what the user typed, else the dictionary's pronunciation of
 // a held-out word, else the model's own greedy output.
 function teacherTarget() {
   const t = state.target;
-  if (t.edited && t.word === state.word) return t.text;
+  if (t.word === state.word && t.text) return t.text;
+  const dictionary = targetPresets().find((p) => p.key === 'dictionary');
+  const preset = dictionary ?? targetPresets().find((p) => p.key === 'model');
+  Object.assign(t, { text: preset.text(), source: preset.source, word: state.word });
+  return t.text;
+}
+
+// What teacher forcing can feed, besides what the user types.
+function targetPresets() {
+  const presets = [];
   const dictionary = state.words.get(state.word.toLowerCase());
   if (dictionary && dictionary[0].split(' ').every((p) => state.model.targetTokens.includes(p))) {
-    Object.assign(t, { text: dictionary[0], source: 'the dictionary’s pronunciation (CMUdict)', edited: false, word: state.word });
-  } else {
-    const run = state.model.start(state.word, { strategy: 'greedy' });
-    try {
-      Object.assign(t, { text: run.complete(), source: 'the model’s own greedy output; type any phonemes to feed others', edited: false, word: state.word });
-    } finally {
-      run.dispose();
-    }
+    presets.push({ key: 'dictionary', label: 'feed the dictionary’s', source: 'the dictionary’s pronunciation (CMUdict)', text: () => dictionary[0] });
   }
-  return t.text;
+  presets.push({
+    key: 'model',
+    label: 'feed the model’s own output',
+    source: 'the model’s own greedy output',
+    text: () => {
+      const run = state.model.start(state.word, { strategy: 'greedy' });
+      try {
+        return run.complete();
+      } finally {
+        run.dispose();
+      }
+    },
+  });
+  return presets;
 }
 
 /** Starts the current word afresh and replays `steps` steps (or to the end). */
@@ -430,13 +446,40 @@ function renderControls() {
   $('strategy').classList.toggle('disabled', !stepping);
   for (const input of document.querySelectorAll('input[name="strategy"]')) input.disabled = !stepping;
   $('teacher-params').hidden = stepping;
+  for (const id of ['step', 'play', 'run', 'reset']) $(id).hidden = !stepping;
+  $('speed').parentElement.hidden = !stepping;
+  $('transport-note').hidden = stepping;
+  document.querySelector('.status-line .keys').hidden = !stepping;
   $('causal-switch').hidden = stepping;
   $('model-file').disabled = Boolean(state.loading);
   $('model-select').disabled = state.models.length === 0 || Boolean(state.loading);
   if (!stepping && state.target.word === state.word) {
     if (document.activeElement !== $('target')) $('target').value = state.target.text;
     $('target-source').textContent = state.target.source ? `fed: ${state.target.source}` : '';
+    renderTargetPresets();
   }
+}
+
+function renderTargetPresets() {
+  let presets = [];
+  try {
+    presets = state.session ? targetPresets().filter((p) => p.source !== state.target.source) : [];
+  } catch {
+    presets = [];  // the word itself is unreadable: the message says so
+  }
+  $('target-presets').replaceChildren(...presets.map((p) => {
+    const button = el('button', { type: 'button', class: 'link-button' }, p.label);
+    button.addEventListener('click', () => {
+      try {
+        state.target = { text: p.text(), source: p.source, word: state.word };
+      } catch (error) {
+        showMessage(messageOf(error));
+        return;
+      }
+      settingsChanged();
+    });
+    return button;
+  }));
 }
 
 function renderExamples() {
@@ -525,8 +568,8 @@ function renderStage() {
     const sorted = [...t.stepMs].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)];
     timing = t.mode === 'teacher'
-      ? `one parallel pass over ${t.queries.length} positions: ${last.toFixed(2)} ms`
-      : `last ${t.strategy === 'beam' ? 'beam step' : 'step'} ${last.toFixed(2)} ms · median ${median.toFixed(2)} ms over ${t.stepMs.length}`;
+      ? `one parallel pass over ${t.queries.length} positions: ${milliseconds(last)}`
+      : `last ${t.strategy === 'beam' ? 'beam step' : 'step'} ${milliseconds(last)} · median ${milliseconds(median)} over ${t.stepMs.length}`;
   }
   $('timing').textContent = timing;
 }
@@ -577,6 +620,7 @@ function renderExplorer() {
     empty?.remove();
     canvas.hidden = false;
     const row = view === 'encoder' ? -1 : currentRow();
+    canvas.setAttribute('aria-label', `${viewTitle(view, { ...sel, heads: c.n_heads })}: ${data.rows.length} rows`);
     mainMap.draw({
       ...data,
       highlightRow: row,
@@ -617,7 +661,7 @@ function renderCompare(view, t) {
   if (box.hidden) return;
   const { rowsCompared, maxDiff, greedy } = t.teacher;
   const rows = t.queries.length;
-  const span = rowsCompared === 1 ? 'Row 0' : `Rows 0–${rowsCompared - 1}`;
+  const span = rowsCompared === 1 ? 'Row 0 equals' : `Rows 0–${rowsCompared - 1} equal`;
   if (!t.causal) {
     box.className = 'compare leak';
     box.textContent = `Without the mask the rows no longer equal the ones computed step by step (largest difference ${maxDiff.toFixed(3)}): each position now sees phonemes that come after it.`;
@@ -626,7 +670,7 @@ function renderCompare(view, t) {
     box.textContent = `✓ All ${rows} rows equal the rows the decoder computed one step at a time for the same phonemes (largest difference ${maxDiff.toExponential(1)}, float rounding). The mask is what makes the parallel pass and the step-by-step decoder agree.`;
   } else {
     box.className = 'compare partial';
-    box.textContent = `${span} equal the step-by-step rows (largest difference ${maxDiff.toExponential(1)}). After that the reference feeds ${t.queries[rowsCompared]} where the model, on its own, wrote ${greedy.split(' ')[rowsCompared - 1] ?? '</s>'}: teacher forcing conditions on the reference, not on the model's guesses.`;
+    box.textContent = `${span} the step-by-step rows (largest difference ${maxDiff.toExponential(1)}). Then the reference feeds ${t.queries[rowsCompared]} where the model, on its own, wrote ${greedy.split(' ')[rowsCompared - 1] ?? '</s>'}, and the rows part ways: teacher forcing conditions on the reference, not on the model's guesses.`;
   }
 }
 
@@ -645,7 +689,7 @@ function renderHeads(view, t) {
   const layers = layersOf(view);
   const heads = c.n_heads;
   const sel = state.selection[view];
-  $('heads-title').textContent = `${layers} layers × ${heads} heads`;
+  $('heads-title').textContent = `${plural(layers, 'layer')} × ${plural(heads, 'head')}`;
   panel.querySelector('.panel-note').textContent = 'Each thumbnail is one head; the last column averages them. Click one to enlarge it.';
   grid.style.gridTemplateColumns = `28px repeat(${heads + 1}, minmax(0, 1fr))`;
   const columnWidth = Math.max(16, (grid.clientWidth - 28 - 6 * (heads + 1)) / (heads + 1));
@@ -705,7 +749,7 @@ function renderNext(t) {
   } else if (t.strategy === 'beam') {
     note = `The best hypothesis continues with ${top}. Beam search keeps the ${state.session.settings.beamWidth} best-scoring sequences, not just the best token.`;
   } else {
-    note = `Greedy decoding takes the most likely token: ${top}. Hover a bar for its logit.`;
+    note = `Greedy decoding takes the most likely token: ${top}. Hover or tap a bar for its logit.`;
   }
   $('next-note').textContent = note;
   renderDistribution(box, {
@@ -742,6 +786,9 @@ function showCellTooltip(cell, x, y) {
     cell.masked ? ['weight ', el('strong', {}, '0'), el('span', { class: 'dim' }, ' (masked: score −∞)')] : ['weight ', el('strong', {}, fmt(cell.value))],
   ], x, y);
 }
+
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const milliseconds = (ms) => (ms >= 0.1 ? `${ms.toFixed(2)} ms` : '< 0.1 ms');
 
 function shorten(text, max) {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
@@ -805,7 +852,7 @@ function wireEvents() {
   $('word').addEventListener('input', () => {
     stopPlaying();
     state.word = $('word').value;
-    state.target = { text: '', source: '', edited: false, word: null };
+    state.target = { text: '', source: '', word: null };
     rebuild();
   });
   $('word').addEventListener('keydown', (e) => {
@@ -829,11 +876,16 @@ function wireEvents() {
       settingsChanged();
     });
   }
-  document.addEventListener('pointerdown', () => (state.lastPointerDown = performance.now()), true);
+  document.addEventListener('pointerdown', (e) => {
+    state.lastPointerDown = performance.now();
+    // Touch screens have no mouseleave: a tap elsewhere closes the tooltip.
+    if (!e.target.closest?.('#main-map, .bar-row')) hideTooltip();
+  }, true);
   for (const id of ['temperature', 'top-k', 'top-p', 'seed', 'beam-width']) $(id).addEventListener('change', settingsChanged);
   $('causal').addEventListener('change', settingsChanged);
   $('target').addEventListener('change', () => {
-    state.target = { text: $('target').value, source: 'your phonemes', edited: true, word: state.word };
+    state.target = { text: $('target').value, source: 'your phonemes', word: state.word };
+    if (state.target.text.trim() === '') state.target = { text: '', source: '', word: null };  // back to the default
     settingsChanged();
   });
   $('model-select').addEventListener('change', () => selectModel(Number($('model-select').value)));

@@ -26,7 +26,9 @@ export function renderDistribution(container, { dist, model, tokens, top = 8, on
       el('span', { class: 'bar-track' }, ghost, fill),
       el('span', { class: 'bar-value' }, percent(used[id])),
     );
-    row.addEventListener('mousemove', (e) => onHover?.({ id, token: tokens[id], p: used[id], model: model[id], logit: dist.logits[id], chosen: id === dist.chosen }, e.clientX, e.clientY));
+    const hover = (e) => onHover?.({ id, token: tokens[id], p: used[id], model: model[id], logit: dist.logits[id], chosen: id === dist.chosen }, e.clientX, e.clientY);
+    row.addEventListener('mousemove', hover);
+    row.addEventListener('click', hover);  // touch screens
     row.addEventListener('mouseleave', () => onLeave?.());
     return row;
   });

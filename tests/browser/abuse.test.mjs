@@ -142,13 +142,16 @@ test('rapid clicks on every control, keys held down: the page stays responsive a
   for (let i = 0; i < 40; i++) await page.keyboard.press(['ArrowRight', ' ', 'Escape'][i % 3]);
   await responsive(page);
   const s = await state(page);
-  for (const layer of s.selfAttention) for (const head of layer) head.forEach((row, i) => row.forEach((x, j) => j > i && assert.equal(x, 0)));
+  if (s.causal !== false) {  // the clicks may have left teacher forcing on with the mask switched off
+    for (const layer of s.selfAttention) for (const head of layer) head.forEach((row, i) => row.forEach((x, j) => j > i && assert.equal(x, 0)));
+  }
   await normalUseWorks(page);
 });
 
 test('switching models and modes mid-generation', async () => {
   const { page } = session;
   const fixture = path.join(FIXTURES, 'postnorm_relu_sinusoidal.safetensors');
+  await page.click('label[for="mode-steps"]');
   await page.$eval('#speed', (s) => { s.value = '0'; });  // slowest: the run is surely mid-way
   await typeWord(page, (await exampleWords(page))[2]);
   await page.click('#play');

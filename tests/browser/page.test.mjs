@@ -230,6 +230,7 @@ test('a screenshot of the page; no console errors; no request outside the site\'
   await typeWord(page, (await exampleWords(page))[2]);
   for (let i = 0; i < 5; i++) await page.click('#step');
   await page.click('#tab-cross');
+  await page.click('.thumb[aria-label="layer 2, head 3"]');
   await page.mouse.move(0, 0);
   await screenshot(page, 'page-1280x800');
   await page.setViewportSize({ width: 390, height: 844 });
