@@ -814,6 +814,7 @@ function snapshot() {
     model: state.model ? {
       name: state.models.find((m) => m.id === state.modelId)?.name, config: c.name, builtin: state.models.find((m) => m.id === state.modelId)?.builtin,
       parameters: state.model.parameters, encoderLayers: c.n_encoder_layers, decoderLayers: c.n_decoder_layers, heads: c.n_heads,
+      maxTargetLen: c.max_target_len,
     } : null,
     models: state.models.map((m) => m.name),
     word: state.word,

@@ -72,6 +72,15 @@ export async function typeWord(page, word) {
   await page.fill('#word', word);
 }
 
+/** Back to the defaults every test starts from: step by step, greedy. */
+export async function baseline(page) {
+  await page.click('label[for="mode-steps"]');
+  await page.click('label[for="strategy-greedy"]');
+}
+
+/** True for the tokens that are not phonemes: <pad>, <s>, </s>. */
+export const special = (token) => /^<\/?(s|pad)>$/.test(token);
+
 /** Presses Step until the decoder is done; returns the state. */
 export async function stepToEnd(page, { useKeyboard = false, limit = 64 } = {}) {
   for (let i = 0; i < limit; i++) {
@@ -104,7 +113,10 @@ export function siteModelFile() {
 /** word -> phonemes from the native CLI (build/stepwise generate), with extra CLI options. */
 export function nativeGenerate(model, words, options = []) {
   const out = execFileSync(CLI, ['generate', '--model', model, ...options, ...words], { encoding: 'utf8' });
-  return new Map(out.trim().split('\n').map((line) => line.split('\t')));
+  return new Map(out.split('\n').filter(Boolean).map((line) => {
+    const tab = line.indexOf('\t');
+    return [line.slice(0, tab), line.slice(tab + 1)];  // the phonemes may be empty (an untrained model)
+  }));
 }
 
 /** Every attention matrix in the state: [name, rows] pairs. */

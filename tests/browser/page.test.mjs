@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
-  BASE, exampleWords, launch, matrices, nativeGenerate, openPage, outside, screenshot, siteModelFile, startServer, state,
+  BASE, baseline, exampleWords, special, launch, matrices, nativeGenerate, openPage, outside, screenshot, siteModelFile, startServer, state,
   stepToEnd, typeWord,
 } from './helpers.mjs';
 
@@ -32,10 +32,6 @@ const near = (a, b, tolerance = 1e-5) => Math.abs(a - b) <= tolerance;
 
 async function setStrategy(page, strategy) {
   await page.click(`label[for="strategy-${strategy}"]`);
-}
-
-async function setMode(page, mode) {
-  await page.click(`label[for="mode-${mode}"]`);
 }
 
 test('served under a sub-path, under a strict Content-Security-Policy', async () => {
@@ -69,6 +65,7 @@ test('served under a sub-path, under a strict Content-Security-Policy', async ()
 
 test('stepping each example word gives the native CLI\'s tokens', async () => {
   const { page } = session;
+  await baseline(page);
   const words = await exampleWords(page);
   assert.ok(words.length >= 3);
   const native = nativeGenerate(model, words);
@@ -79,7 +76,8 @@ test('stepping each example word gives the native CLI\'s tokens', async () => {
     assert.deepEqual(s.produced, []);
     s = await stepToEnd(page, { useKeyboard: k % 2 === 1 });
     assert.equal(s.output, native.get(word), `${word}: page '${s.output}', CLI '${native.get(word)}'`);
-    assert.equal(s.produced.at(-1), '</s>');
+    // It stops at </s>, or (an untrained fixture model) when the positions run out.
+    assert.ok(s.produced.at(-1) === '</s>' || s.steps === s.model.maxTargetLen, `${word}: stopped after ${s.steps} steps`);
     assert.equal(s.queries[0], '<s>');
     assert.deepEqual(s.queries.slice(1), s.produced.slice(0, -1), 'each step reads what the previous one wrote');
     assert.ok(s.stepMs.length === s.steps && s.stepMs.every((ms) => ms >= 0));
@@ -90,6 +88,7 @@ test('stepping each example word gives the native CLI\'s tokens', async () => {
 
 test('every attention row drawn sums to 1; the self-attention upper triangle is 0', async () => {
   const { page } = session;
+  await baseline(page);
   await typeWord(page, (await exampleWords(page))[0]);
   await page.click('#step');
   await page.click('#step');
@@ -122,27 +121,36 @@ test('every attention row drawn sums to 1; the self-attention upper triangle is 
 
 test('teacher forcing: with the mask, rows equal the stepped rows; without it, they change', async () => {
   const { page } = session;
+  await baseline(page);
   const word = (await exampleWords(page))[1];
   await typeWord(page, word);
   const stepped = await stepToEnd(page);
   const target = stepped.output;
+  // Rows that were fed the same tokens as the reference: all of them unless the model wrote special tokens
+  // (an untrained fixture model does), which the reference, made of phonemes, leaves out.
+  let agree = 1;
+  while (agree < stepped.queries.length && !special(stepped.queries[agree])) agree++;
 
   await page.click('#tab-self');
-  await setMode(page, 'teacher');
+  await page.click('label[for="mode-teacher"]');
   await page.fill('#target', target);
   await page.press('#target', 'Enter');
   const forced = await state(page);
   assert.equal(forced.mode, 'teacher');
   assert.equal(forced.causal, true);
   assert.equal(forced.teacher.fed, target);
-  assert.deepEqual(forced.queries, stepped.queries);
-  forced.selfAttention.forEach((layer, l) => layer.forEach((head, h) => head.forEach((row, i) => row.forEach((x, j) =>
+  assert.deepEqual(forced.queries.slice(0, agree), stepped.queries.slice(0, agree));
+  const rows = (m) => m.slice(0, agree);
+  forced.selfAttention.forEach((layer, l) => layer.forEach((head, h) => rows(head).forEach((row, i) => row.slice(0, agree).forEach((x, j) =>
     assert.ok(near(x, stepped.selfAttention[l][h][i][j]), `self L${l} H${h} [${i}, ${j}]: ${x} vs ${stepped.selfAttention[l][h][i][j]}`)))));
-  forced.crossAttention.forEach((layer, l) => layer.forEach((head, h) => head.forEach((row, i) => row.forEach((x, j) =>
+  forced.crossAttention.forEach((layer, l) => layer.forEach((head, h) => rows(head).forEach((row, i) => row.forEach((x, j) =>
     assert.ok(near(x, stepped.crossAttention[l][h][i][j]), `cross L${l} H${h} [${i}, ${j}]`)))));
-  assert.equal(forced.teacher.rowsCompared, forced.queries.length);
+  assert.ok(forced.teacher.rowsCompared >= agree);
   assert.ok(forced.teacher.maxDiff < 1e-5);
-  assert.match(await page.textContent('#compare'), /equal the rows the decoder computed one step at a time/);
+  if (agree === stepped.queries.length) {
+    assert.equal(forced.teacher.rowsCompared, forced.queries.length);
+    assert.match(await page.textContent('#compare'), /equal the rows the decoder computed one step at a time/);
+  }
 
   await page.click('#causal-switch');
   const leaky = await state(page);
@@ -156,11 +164,11 @@ test('teacher forcing: with the mask, rows equal the stepped rows; without it, t
   }
   await page.click('#causal-switch');
   assert.equal((await state(page)).causal, true);
-  await setMode(page, 'steps');
 });
 
 test('sampling with a fixed seed is reproducible; beam search matches the CLI', async () => {
   const { page } = session;
+  await baseline(page);
   const words = await exampleWords(page);
   await typeWord(page, words[2]);
   await setStrategy(page, 'sample');
@@ -193,11 +201,11 @@ test('sampling with a fixed seed is reproducible; beam search matches the CLI', 
   const native = nativeGenerate(model, [words[2]], ['--beam', '3']);
   assert.equal(s.output, native.get(words[2]));
   assert.equal(s.beams.results[0], s.output);
-  await setStrategy(page, 'greedy');
 });
 
 test('keyboard: → steps, space plays and pauses, Esc resets', async () => {
   const { page } = session;
+  await baseline(page);
   await typeWord(page, (await exampleWords(page))[0]);
   await page.evaluate(() => document.activeElement.blur());
   await page.keyboard.press('ArrowRight');
@@ -216,6 +224,7 @@ test('keyboard: → steps, space plays and pauses, Esc resets', async () => {
 
 test('surprise me: a held-out word with its dictionary pronunciation', async () => {
   const { page } = session;
+  await baseline(page);
   const hasWords = await page.evaluate(() => globalThis.stepwiseTestWords.length > 0);
   await page.click('#surprise');
   await page.waitForFunction(() => window.stepwiseState.done, null, { timeout: 15000 });
@@ -226,11 +235,13 @@ test('surprise me: a held-out word with its dictionary pronunciation', async () 
 
 test('a screenshot of the page; no console errors; no request outside the site\'s folder', async () => {
   const { page, requests, errors } = session;
+  await baseline(page);
   await page.click('label[for="strategy-greedy"]');
   await typeWord(page, (await exampleWords(page))[2]);
   for (let i = 0; i < 5; i++) await page.click('#step');
   await page.click('#tab-cross');
-  await page.click('.thumb[aria-label="layer 2, head 3"]');
+  const head = page.locator('.thumb[aria-label="layer 2, head 3"]');  // a clean alignment in the G2P model
+  if (await head.count()) await head.click();
   await page.mouse.move(0, 0);
   await screenshot(page, 'page-1280x800');
   await page.setViewportSize({ width: 390, height: 844 });
