@@ -81,10 +81,10 @@ function renderMessage() {
   const box = $('message');
   const m = state.message;
   box.hidden = !m;
+  $('word').setAttribute('aria-invalid', String(m?.kind === 'error' && !state.session));
   if (!m) return;
   box.className = `message${m.kind === 'info' ? ' info' : ''}`;
   box.replaceChildren(m.text);
-  $('word').setAttribute('aria-invalid', String(m.kind === 'error' && !state.session));
 }
 
 // ---------------------------------------------------------------- models
@@ -115,12 +115,13 @@ function renderModelSelect() {
   select.disabled = state.models.length === 0 || Boolean(state.loading);
 }
 
-/** True when every character of `word` is in the model's source vocabulary. */
+/** True when the model can read `word`: every symbol in its source vocabulary, and not too many. */
 function readable(model, word) {
   const c = model.config.source_vocab;
-  const tokens = new Set(model.sourceTokens);
+  const vocabulary = new Set(model.sourceTokens);
   const text = c.lowercase ? word.replace(/[A-Z]/g, (ch) => ch.toLowerCase()) : word;
-  return text.length > 0 && text.length <= model.config.max_source_len && [...text].every((ch) => tokens.has(ch));
+  const symbols = c.split === 'space' ? text.split(/\s+/).filter(Boolean) : [...text];
+  return symbols.length > 0 && symbols.length <= model.config.max_source_len && symbols.every((x) => vocabulary.has(x));
 }
 
 function examplesFor(model) {
@@ -133,7 +134,7 @@ function examplesFor(model) {
     Array.from({ length: n }, (_, i) => letters[(i * (k + 2) + k) % letters.length]).join(''));
 }
 
-function selectModel(id, { keepWord = true } = {}) {
+function selectModel(id) {
   const entry = state.models.find((m) => m.id === id);
   if (!entry) return;
   stopPlaying();
@@ -151,9 +152,9 @@ function selectModel(id, { keepWord = true } = {}) {
     ? 'Pre-norm, as most models since: x + Sublayer(LayerNorm(x)). The paper normalises after the residual sum.'
     : 'Post-norm, as in the paper: LayerNorm(x + Sublayer(x)).';
   let notice = null;
-  if (!keepWord || !readable(entry.model, state.word)) {
+  if (!readable(entry.model, state.word)) {
     const first = examplesFor(entry.model)[0] ?? '';
-    if (keepWord && state.word) notice = `“${shorten(state.word, 40)}” has characters this model does not read; showing “${first}” instead.`;
+    if (state.word) notice = `“${shorten(state.word, 40)}” has characters this model does not read; showing “${first}” instead.`;
     setWord(first);
   }
   rebuild({ toEnd: true });
@@ -163,6 +164,8 @@ function selectModel(id, { keepWord = true } = {}) {
 async function loadUserModel(file) {
   const epoch = ++state.loadEpoch;
   state.loading = file.name;
+  stopPlaying();
+  showMessage(`Loading ${file.name}…`, 'info');
   renderControls();
   try {
     if (file.size > MAX_MODEL_BYTES) {
@@ -206,13 +209,12 @@ function setWord(word) {
   state.target = { text: '', source: '', word: null };
 }
 
-// The reference fed in teacher-forcing mode: what the user typed, else the dictionary's pronunciation of
-// a held-out word, else the model's own greedy output.
+// The reference fed in teacher-forcing mode: what was chosen for this word (typed, or a preset), else
+// the first preset: the dictionary's pronunciation of a held-out word, else the model's own output.
 function teacherTarget() {
   const t = state.target;
   if (t.word === state.word && t.text) return t.text;
-  const dictionary = targetPresets().find((p) => p.key === 'dictionary');
-  const preset = dictionary ?? targetPresets().find((p) => p.key === 'model');
+  const preset = targetPresets()[0];
   Object.assign(t, { text: preset.text(), source: preset.source, word: state.word });
   return t.text;
 }
@@ -222,10 +224,9 @@ function targetPresets() {
   const presets = [];
   const dictionary = state.words.get(state.word.toLowerCase());
   if (dictionary && dictionary[0].split(' ').every((p) => state.model.targetTokens.includes(p))) {
-    presets.push({ key: 'dictionary', label: 'feed the dictionary’s', source: 'the dictionary’s pronunciation (CMUdict)', text: () => dictionary[0] });
+    presets.push({ label: 'feed the dictionary’s', source: 'the dictionary’s pronunciation (CMUdict)', text: () => dictionary[0] });
   }
   presets.push({
-    key: 'model',
     label: 'feed the model’s own output',
     source: 'the model’s own greedy output',
     text: () => {
@@ -244,7 +245,7 @@ function targetPresets() {
 function rebuild({ steps = 0, toEnd = false } = {}) {
   disposeSession();
   state.selectedRow = null;
-  if (state.message?.kind === 'error' || state.message?.kind === 'info') clearMessage();
+  clearMessage();
   if (!state.model) return render();
   if (state.word.trim() === '') {
     stopPlaying();
@@ -356,16 +357,17 @@ function meanOf(heads) {
   });
 }
 
-// Rows of one head (or the mean of a layer's heads) of a view, padded to `width` columns.
+// Rows of one head (or the mean of a layer's heads) of a view, padded with zeros to `width` columns (a
+// stepped row i has only its i + 1 visible keys).
 function rowsOf(source, layer, head, width) {
-  const rows = head === 'mean' ? meanOf(source[layer].map((h) => h.map((r) => pad(r, width)))) : source[layer][head].map((r) => pad(r, width));
-  return rows;
+  const padded = (rows) => rows.map((row) => pad(row, width));
+  return head === 'mean' ? meanOf(source[layer].map(padded)) : padded(source[layer][head]);
 }
 
 function pad(row, width) {
   if (row.length === width) return row;
   const out = new Float32Array(width);
-  out.set(row.subarray ? row.subarray(0, Math.min(width, row.length)) : row.slice(0, width));
+  out.set(row.subarray(0, Math.min(width, row.length)));
   return out;
 }
 
@@ -443,7 +445,6 @@ function renderControls() {
   $('play').setAttribute('aria-pressed', String(state.playing));
   $('sample-params').hidden = !stepping || settings.strategy !== 'sample';
   $('beam-params').hidden = !stepping || settings.strategy !== 'beam';
-  $('strategy').classList.toggle('disabled', !stepping);
   for (const input of document.querySelectorAll('input[name="strategy"]')) input.disabled = !stepping;
   $('teacher-params').hidden = stepping;
   for (const id of ['step', 'play', 'run', 'reset']) $(id).hidden = !stepping;
@@ -461,12 +462,7 @@ function renderControls() {
 }
 
 function renderTargetPresets() {
-  let presets = [];
-  try {
-    presets = state.session ? targetPresets().filter((p) => p.source !== state.target.source) : [];
-  } catch {
-    presets = [];  // the word itself is unreadable: the message says so
-  }
+  const presets = readable(state.model, state.word) ? targetPresets().filter((p) => p.source !== state.target.source) : [];
   $('target-presets').replaceChildren(...presets.map((p) => {
     const button = el('button', { type: 'button', class: 'link-button' }, p.label);
     button.addEventListener('click', () => {
@@ -531,7 +527,7 @@ function renderStage() {
     t.produced.forEach((token, i) => {
       const tile = el('button', {
         type: 'button',
-        class: `token${token === '</s>' || token === '<s>' ? ' special' : ''}${i === t.produced.length - 1 && t.mode === 'steps' ? ' latest' : ''}`,
+        class: `token${/^<\/?(s|pad)>$/.test(token) ? ' special' : ''}${i === t.produced.length - 1 && t.mode === 'steps' ? ' latest' : ''}`,
         'aria-pressed': String(i === row),
         title: `produced by row ${i}`,
       }, token);
@@ -959,7 +955,7 @@ async function main() {
     state.loading = '';
     setWord(examplesFor(model)[0] ?? '');
     const id = addModel(builtin.name, model, true);
-    selectModel(id, { keepWord: true });
+    selectModel(id);
     const info = await Stepwise.info();
     $('engine-info').textContent = `Engine ${info.version}, kernels ${info.kernels}; model ${builtin.name}, ${model.parameters.toLocaleString('en')} parameters.`;
   } catch (error) {
