@@ -645,8 +645,11 @@ function renderFormula(view, t) {
   const dk = c.d_model / c.n_heads;
   const comment = (text) => el('span', { class: 'comment' }, text);
   box.replaceChildren(
-    comment('# nn.Transformer.generate_square_subsequent_mask(n), here n = '), comment(String(n)), '\n',
-    t.causal ? `M = torch.triu(torch.full((n, n), float('-inf')), diagonal=1)` : 'M = torch.zeros(n, n)   ', t.causal ? '' : comment('# mask switched off'), '\n',
+    comment('# the lesson\'s mask: True where a query may not look (keys as rows)'), '\n',
+    'future = torch.triu(torch.ones(n, n)) == 0', '\n',
+    comment(`# drawn above transposed, as PyTorch adds it to the scores (n = ${n}):`), '\n',
+    t.causal ? 'M = nn.Transformer.generate_square_subsequent_mask(n)' : 'M = torch.zeros(n, n)', t.causal ? '' : comment('   # mask switched off'), '\n',
+    t.causal ? comment('#   = torch.triu(torch.full((n, n), -torch.inf), diagonal=1)') : '', t.causal ? '\n' : '',
     `attention = softmax(Q Kᵀ / √${dk} + M) V`, '   ', comment(`# d_k = ${c.d_model} / ${c.n_heads} heads`),
   );
 }
