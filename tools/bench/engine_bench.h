@@ -10,7 +10,7 @@
 
 namespace stepwise::bench {
 
-// options: {"words": [...], "samples": 5, "min_seconds": 0.02, "max_length": 0,
+// options: {"words": [...], "samples": 5, "min_seconds": 0.02, "warmup_seconds": 0.2, "max_length": 0,
 //           "positions": [1, 2, 4, ...], "matvec_shapes": [[rows, cols], ...],
 //           "sections": ["matvec", "positions", "greedy", "forward"]}
 // Returns {"kernels", "model", and one entry per section}.

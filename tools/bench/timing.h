@@ -21,46 +21,59 @@ struct Stats {
   int samples = 0;
   long long calls_per_sample = 0;
 
-  // Per-call seconds scaled by `factor` (1e6: microseconds), or `work / seconds` when inverted (a rate:
-  // its min comes from the slowest sample).
+  // Per-call seconds scaled by `factor` (1e6: microseconds).
   nlohmann::json scaled(double factor) const {
     return {{"median", median * factor}, {"min", min * factor}, {"max", max * factor}, {"samples", samples},
             {"calls_per_sample", calls_per_sample}};
   }
+  // `work / seconds`: a rate, whose min comes from the slowest sample.
   nlohmann::json rate(double work) const {
     return {{"median", work / median}, {"min", work / max}, {"max", work / min}, {"samples", samples},
             {"calls_per_sample", calls_per_sample}};
   }
 };
 
-// Times `call` (no arguments): one warm-up call, a calibration of how many calls fill min_seconds, then
-// `samples` batches of that many calls.
+inline Stats summarize(std::vector<double> values, long long calls_per_sample) {
+  std::sort(values.begin(), values.end());
+  Stats st;
+  const size_t k = values.size();
+  st.median = k % 2 ? values[k / 2] : 0.5 * (values[k / 2 - 1] + values[k / 2]);
+  st.min = values.front();
+  st.max = values.back();
+  st.samples = static_cast<int>(k);
+  st.calls_per_sample = calls_per_sample;
+  return st;
+}
+
+// One warm-up call, then how many calls fill min_seconds.
 template <typename Call>
-Stats time_calls(Call&& call, int samples, double min_seconds) {
+long long calibrate(Call&& call, double min_seconds) {
   call();
   long long n = 1;
   for (;;) {
     const double t0 = now_seconds();
     for (long long i = 0; i < n; ++i) call();
     const double t = now_seconds() - t0;
-    if (t >= min_seconds || n >= (1LL << 30)) break;
+    if (t >= min_seconds || n >= (1LL << 30)) return n;
     n = t <= 0 ? n * 16 : std::max(n * 2, static_cast<long long>(static_cast<double>(n) * min_seconds * 1.2 / t) + 1);
   }
+}
+
+// Seconds per call over a batch of n calls.
+template <typename Call>
+double sample(Call&& call, long long n) {
+  const double t0 = now_seconds();
+  for (long long i = 0; i < n; ++i) call();
+  return (now_seconds() - t0) / static_cast<double>(n);
+}
+
+// Times `call` (no arguments): calibrate, then `samples` batches.
+template <typename Call>
+Stats time_calls(Call&& call, int samples, double min_seconds) {
+  const long long n = calibrate(call, min_seconds);
   std::vector<double> per_call;
-  for (int s = 0; s < std::max(1, samples); ++s) {
-    const double t0 = now_seconds();
-    for (long long i = 0; i < n; ++i) call();
-    per_call.push_back((now_seconds() - t0) / static_cast<double>(n));
-  }
-  std::sort(per_call.begin(), per_call.end());
-  Stats st;
-  const size_t k = per_call.size();
-  st.median = k % 2 ? per_call[k / 2] : 0.5 * (per_call[k / 2 - 1] + per_call[k / 2]);
-  st.min = per_call.front();
-  st.max = per_call.back();
-  st.samples = static_cast<int>(k);
-  st.calls_per_sample = n;
-  return st;
+  for (int s = 0; s < std::max(1, samples); ++s) per_call.push_back(sample(call, n));
+  return summarize(per_call, n);
 }
 
 }  // namespace stepwise::bench
