@@ -3,7 +3,8 @@
 // every case passes); tests/wasm/kernels.test.mjs runs it under `node --test tests/wasm/`.
 //
 // Shapes: every remainder of the kernels' 4-, 8- and 16-wide loops (odd sizes, one off a multiple), the
-// shipped G2P model's shapes and the base-shaped model's; pointers both aligned and one float off.
+// shipped G2P model's shapes and the base-shaped model's, matrices big enough for the streaming path;
+// pointers both aligned and one float off.
 // Two kinds of input, with two tolerances:
 //  * small integers (-3..3): every partial sum is an integer below 2^24, so exact in float32 in any
 //    order -- the SIMD result must equal Eigen's bit for bit. Catches a wrong index, a skipped or doubled
@@ -142,9 +143,10 @@ void test_axpy(int n, int offset, Values kind) {
 int main() {
   const int small_rows[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 31, 72};
   const int small_cols[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65};
-  // The G2P model (d 128, d_ff 512, vocab 72) and the base-shaped one (d 512, d_ff 2048).
-  const std::pair<int, int> model_shapes[] = {{384, 128}, {128, 128}, {512, 128}, {128, 512}, {72, 128},
-                                              {1536, 512}, {512, 512}, {2048, 512}, {512, 2048}, {72, 512}};
+  // The G2P model (d 128, d_ff 512, vocab 72), the base-shaped one (d 512, d_ff 2048), and two matrices
+  // large enough for matvec's streaming path (>= 2^18 floats) with ragged rows and columns.
+  const std::pair<int, int> model_shapes[] = {{384, 128}, {128, 128}, {512, 128},  {128, 512},  {72, 128},  {1536, 512},
+                                              {512, 512}, {2048, 512}, {512, 2048}, {72, 512}, {517, 512}, {263, 1001}};
   for (Values kind : {Values::Integers, Values::Floats}) {
     for (int offset : {0, 1}) {
       for (int r : small_rows)
