@@ -581,7 +581,7 @@ function markdown(results) {
       (key === 'large' ? ` (at most ${results.settings.large.maxLength} per word; random weights)` : '') + '.', '',
       '| engine | µs per decoder step | µs per generated token | tokens/s | words/s | teacher-forced pass, µs per word |',
       '|---|---|---|---|---|---|');
-    for (const row of Object.values(s.rows)) {
+    for (const row of Object.values(s.rows).filter((x) => [x.step, x.token, x.forward].some((v) => v != null && !Number.isNaN(v)))) {
       lines.push(`| ${row.label} | ${fmt(row.step)} | ${cell(row.token)} | ${cell(row.tokens_s)} | ${cell(row.words_s, 1)} | ${cell(row.forward)} |`);
     }
   }
