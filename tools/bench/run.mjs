@@ -38,7 +38,7 @@ function parseArgs(argv) {
     else if (key === '--out') args.out = value();
     else if (key === '--no-build') args.build = false;
     else if (key === '-h' || key === '--help') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 12).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
     } else fail(`unknown argument '${argv[i]}' (try --help)`);
   }
