@@ -7,8 +7,10 @@
 // Chromium refuses ES modules and fetch() on file:// pages, so everything is a classic script:
 //   app.js    the page (web/app.js and its modules, web/stepwise.js and the Emscripten module with the
 //             .wasm embedded) bundled by esbuild into one IIFE
-//   model.js  the built-in model file, base64, assigned to a global (read by web/assets.js)
+//   MODEL.safetensors  the built-in model, fetched by the page over http (named in index.html)
+//   model.js  the same bytes, base64, assigned to a global: what the page reads from file://
 //   words.js  the CMUdict test split (held-out words and their pronunciations) for "surprise me"
+//   boot.js   starts the model download first thing (web/boot.js, copied as is)
 //   index.html, style.css, favicon.svg  copied from web/
 // Needs build-wasm/stepwise-wasm.js (bash tools/build_wasm.sh). Until the trained model exists it falls
 // back to a small fixture model, with a warning.
@@ -84,7 +86,7 @@ await esbuild.build({
   logLevel: 'warning',
 });
 
-for (const file of ['index.html', 'style.css', 'favicon.svg']) copyFileSync(at(`web/${file}`), path.join(out, file));
+for (const file of ['boot.js', 'style.css', 'favicon.svg']) copyFileSync(at(`web/${file}`), path.join(out, file));
 
 // A JS string literal for any text: JSON.stringify, with the two line separators escaped (JSON allows
 // them raw, older JS parsers did not).
@@ -92,6 +94,13 @@ const literal = (text) => JSON.stringify(text).replace(/\u2028/g, '\\u2028').rep
 
 const modelBytes = readFileSync(modelPath);
 const modelName = path.basename(modelPath);
+if (!/^[\w.-]+\.safetensors$/.test(modelName)) fail(`model file name '${modelName}': use letters, digits, '.', '-', '_' and .safetensors`);
+// The page fetches the binary over http and reads model.js (the same bytes) on file://.
+copyFileSync(modelPath, path.join(out, modelName));
+const html = readFileSync(at('web/index.html'), 'utf8');
+const marker = '<meta name="stepwise-model" content="">';
+if (!html.includes(marker)) fail(`web/index.html has no ${marker}`);
+writeFileSync(path.join(out, 'index.html'), html.replace(marker, `<meta name="stepwise-model" content="${modelName}">`));
 writeFileSync(
   path.join(out, 'model.js'),
   `// ${modelName}, ${modelBytes.length} bytes, base64 (a classic script so that file:// pages can read it)\n` +

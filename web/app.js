@@ -945,14 +945,24 @@ async function main() {
   drawLegend($('legend-bar'));
   renderTabs();
   state.words = testWords();
-  const builtin = builtinModel();
-  if (!builtin) {
-    showMessage('This page was built without a model (model.js is missing). Load a .safetensors file with “Load model…”.');
+  Stepwise.module();  // compile the engine while the model file downloads
+  state.loading = document.querySelector('meta[name="stepwise-model"]')?.content || 'the model';
+  renderControls();
+  let builtin = null;
+  try {
+    builtin = await builtinModel();
+  } catch (error) {
+    state.loading = '';
+    showMessage(`Could not read the built-in model. ${messageOf(error)} Load a .safetensors file with “Load model…”.`);
     renderControls();
     return;
   }
-  state.loading = builtin.name;
-  renderControls();
+  if (!builtin) {
+    state.loading = '';
+    showMessage('This page was built without a model. Load a .safetensors file with “Load model…”.');
+    renderControls();
+    return;
+  }
   try {
     const model = await Stepwise.load(builtin.bytes, { name: builtin.name });
     state.loading = '';

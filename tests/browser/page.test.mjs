@@ -250,4 +250,7 @@ test('a screenshot of the page; no console errors; no request outside the site\'
   assert.deepEqual(errors, []);
   assert.ok(requests.length >= 4);
   assert.deepEqual(outside(requests, server.url), []);
+  // over http the page fetches the binary model, not its base64 twin for file:// pages
+  assert.ok(requests.some((url) => url.endsWith('.safetensors')));
+  assert.ok(!requests.some((url) => url.endsWith('/model.js')));
 });
