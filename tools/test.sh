@@ -6,7 +6,8 @@
 #   4. the G2P pipeline: a smoke training run through export and C++ load, and the shipped weights'
 #      WER on a fixed 1,000-word test slice against the model card
 #   5. the WebAssembly build under Node: golden fixtures, endurance, native/WASM agreement
-#   6. the page in headless Chromium, served under a sub-path and opened from file://
+#   6. the benchmark on a tiny setting, to keep it working
+#   7. the page in headless Chromium, served under a sub-path and opened from file://
 #
 #   bash tools/test.sh          (FUZZ_SECONDS=N to fuzz longer than the default 45 s per target)
 set -euo pipefail
@@ -41,6 +42,9 @@ allowed=$(node -e 'const m = JSON.parse(require("fs").readFileSync("weights/g2p-
 step "WebAssembly build (build-wasm/) under Node: golden fixtures, endurance, agreement with the native build"
 bash tools/build_wasm.sh
 node --test tests/wasm/
+
+step "the benchmark still runs (a tiny setting; the real run is node tools/bench/run.mjs)"
+node tools/bench/run.mjs --quick --no-build --out build/bench-quick > /dev/null
 
 step "the page in headless Chromium (site/, tests/browser/): sub-path and file://, parity with the CLI, abuse"
 node tools/build_site.mjs
