@@ -33,7 +33,7 @@ void activate(float* x, int n, Activation activation) {
   if (activation == Activation::Relu) {
     for (int i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
   } else {
-    const float inv_sqrt2 = static_cast<float>(M_SQRT1_2);
+    constexpr float inv_sqrt2 = 0.70710678118654752440f;  // 1 / sqrt(2)
     for (int i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * inv_sqrt2));
   }
 }
