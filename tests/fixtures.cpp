@@ -12,9 +12,9 @@ namespace fixtures {
 
 const std::vector<std::string>& names() {
   static const std::vector<std::string> all = {
-      "postnorm_relu_sinusoidal",     "postnorm_relu_sinusoidal_f16", "prenorm_gelu_learned_tied",
-      "postnorm_gelu_3layers_1head",  "prenorm_relu_mixed_depth",     "decoder_only_prenorm_gelu",
-      "decoder_only_postnorm_relu"};
+      "postnorm_relu_sinusoidal",    "postnorm_relu_sinusoidal_f16", "prenorm_gelu_learned_tied",
+      "prenorm_gelu_learned_tied_q8", "postnorm_gelu_3layers_1head", "prenorm_relu_mixed_depth",
+      "decoder_only_prenorm_gelu",   "decoder_only_postnorm_relu"};
   return all;
 }
 
@@ -82,10 +82,15 @@ void SafetensorsParts::remove(const std::string& name) {
 }
 
 void SafetensorsParts::add(const std::string& name, const std::vector<int64_t>& shape, const std::vector<float>& values) {
-  const uint64_t begin = data.size();
   const auto* bytes = reinterpret_cast<const uint8_t*>(values.data());
-  data.insert(data.end(), bytes, bytes + values.size() * sizeof(float));
-  header[name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {begin, data.size()}}};
+  add_raw(name, "F32", shape, std::vector<uint8_t>(bytes, bytes + values.size() * sizeof(float)));
+}
+
+void SafetensorsParts::add_raw(const std::string& name, const std::string& dtype, const std::vector<int64_t>& shape,
+                               const std::vector<uint8_t>& bytes) {
+  const uint64_t begin = data.size();
+  data.insert(data.end(), bytes.begin(), bytes.end());
+  header[name] = {{"dtype", dtype}, {"shape", shape}, {"data_offsets", {begin, data.size()}}};
 }
 
 void SafetensorsParts::to_f16() {

@@ -36,6 +36,8 @@ struct SafetensorsParts {
   // Removes a tensor, closing the gap in the data section; appends a float32 tensor at the end.
   void remove(const std::string& name);
   void add(const std::string& name, const std::vector<int64_t>& shape, const std::vector<float>& values);
+  void add_raw(const std::string& name, const std::string& dtype, const std::vector<int64_t>& shape,
+               const std::vector<uint8_t>& bytes);
   // Re-stores every F32 tensor as F16 (rounded to nearest even).
   void to_f16();
 };

@@ -91,7 +91,7 @@ TEST_CASE("container errors: length, header, dtype, offsets", "[loader][errors]"
   SECTION("unknown dtype") {
     SafetensorsParts p = parts();
     p.header["generator.bias"]["dtype"] = "BF16";
-    CHECK_THROWS_WITH(load_parts(p), Contains("tensor 'generator.bias' has dtype \"BF16\"; supported: \"F32\", \"F16\""));
+    CHECK_THROWS_WITH(load_parts(p), Contains("tensor 'generator.bias' has dtype \"BF16\"; supported: \"F32\", \"F16\", \"I8\""));
   }
   SECTION("data offsets outside the data section") {
     SafetensorsParts p = parts();
@@ -244,5 +244,69 @@ TEST_CASE("F16-stored weights give the same greedy output as F32", "[loader]") {
       return g.output();
     };
     CHECK(run(f16) == run(f32));
+  }
+}
+
+// Q8 files (save_model(..., "Q8")): every matrix is I8 with an F16 scale per row in "NAME.scale".
+TEST_CASE("int8 matrices are dequantized row by row: weight = q * scale", "[loader]") {
+  const std::string name = "prenorm_gelu_learned_tied_q8";
+  auto q8 = fixtures::load(name);
+  CHECK(q8->parameter_count() == fixtures::load("prenorm_gelu_learned_tied")->parameter_count());
+  const SafetensorsParts p = SafetensorsParts::split(fixtures::read_bytes(fixtures::model_path(name)));
+  const std::string tensor = "transformer.encoder.layers.0.linear1.weight";  // [24, 16]
+  REQUIRE(p.header[tensor]["dtype"] == "I8");
+  REQUIRE(p.header[tensor + ".scale"]["dtype"] == "F16");
+  const uint64_t q_at = p.header[tensor]["data_offsets"][0], s_at = p.header[tensor + ".scale"]["data_offsets"][0];
+  const float* w = q8->weights().encoder[0].ff.linear1.weight;
+  int nonzero = 0;
+  for (int r = 0; r < 24; ++r) {
+    const float scale = half_to_float(static_cast<uint16_t>(p.data[s_at + 2 * r] | p.data[s_at + 2 * r + 1] << 8));
+    for (int c = 0; c < 16; ++c) {
+      const auto q = static_cast<int8_t>(p.data[q_at + 16 * r + c]);
+      REQUIRE(w[16 * r + c] == static_cast<float>(q) * scale);
+      nonzero += q != 0;
+    }
+  }
+  CHECK(nonzero > 300);  // the test reads real values, not zeros
+}
+
+TEST_CASE("int8 errors: missing or malformed scales, int8 vectors, stray scales", "[loader][errors]") {
+  auto q8 = [] { return SafetensorsParts::split(fixtures::read_bytes(fixtures::model_path("prenorm_gelu_learned_tied_q8"))); };
+  const std::string tensor = "transformer.decoder.layers.0.linear2.weight";  // [16, 24]
+  SECTION("a missing scale") {
+    SafetensorsParts p = q8();
+    p.remove(tensor + ".scale");
+    CHECK_THROWS_WITH(load_parts(p), Contains("tensor '" + tensor + "' is stored as I8 but its per-row scale tensor '" +
+                                              tensor + ".scale' (F32 or F16, shape [16]) is missing"));
+  }
+  SECTION("a scale of the wrong shape or dtype") {
+    SafetensorsParts p = q8();
+    p.remove(tensor + ".scale");
+    p.add(tensor + ".scale", {24}, std::vector<float>(24, 0.01f));
+    CHECK_THROWS_WITH(load_parts(p), Contains("the scale tensor '" + tensor + ".scale' must be F32 or F16 with shape [16] (one scale per row of '" +
+                                              tensor + "'), got [24]"));
+    p = q8();
+    p.remove(tensor + ".scale");
+    p.add_raw(tensor + ".scale", "I8", {16}, std::vector<uint8_t>(16, 1));
+    CHECK_THROWS_WITH(load_parts(p), Contains("got I8 [16]"));
+  }
+  SECTION("a NaN scale") {
+    SafetensorsParts p = q8();
+    p.remove(tensor + ".scale");
+    std::vector<float> scales(16, 0.01f);
+    scales[3] = std::numeric_limits<float>::quiet_NaN();
+    p.add(tensor + ".scale", {16}, scales);
+    CHECK_THROWS_WITH(load_parts(p), Contains("tensor '" + tensor + ".scale' holds NaN at index 3"));
+  }
+  SECTION("an int8 vector") {
+    SafetensorsParts p = q8();
+    p.remove("generator.bias");
+    p.add_raw("generator.bias", "I8", {10}, std::vector<uint8_t>(10, 1));
+    CHECK_THROWS_WITH(load_parts(p), Contains("tensor 'generator.bias' is stored as I8, which only matrices (with a per-row scale tensor 'generator.bias.scale') may be"));
+  }
+  SECTION("a scale for a tensor that is not int8") {
+    SafetensorsParts p = parts();
+    p.add("generator.weight.scale", {10}, std::vector<float>(10, 1.0f));
+    CHECK_THROWS_WITH(load_parts(p), Contains("unexpected tensor 'generator.weight.scale' (shape [10])"));
   }
 }

@@ -42,6 +42,9 @@ FIXTURES = {
     "prenorm_gelu_learned_tied": (
         dict(n_encoder_layers=1, n_decoder_layers=1, n_heads=4, d_model=16, d_ff=24, norm_first=True,
              activation="gelu", positional_encoding="learned", scale_embedding=False, tie_output=True), "F32"),
+    "prenorm_gelu_learned_tied_q8": (
+        dict(n_encoder_layers=1, n_decoder_layers=1, n_heads=4, d_model=16, d_ff=24, norm_first=True,
+             activation="gelu", positional_encoding="learned", scale_embedding=False, tie_output=True), "Q8"),
     "postnorm_gelu_3layers_1head": (
         dict(n_encoder_layers=3, n_decoder_layers=3, n_heads=1, d_model=12, d_ff=20, activation="gelu",
              tie_output=True), "F32"),
@@ -128,7 +131,7 @@ def main():
             seed += 1
         path = os.path.join(args.out, f"{name}.safetensors")
         save_model(model, path, dtype)
-        model = load_model(path)  # golden outputs from the weights exactly as stored (F16-rounded for F16)
+        model = load_model(path)  # golden outputs from the weights exactly as stored (F16-rounded, or int8 × scale)
         golden = {"name": name, "dtype": dtype, "seed": seed, "cases": [golden_case(model, s, t) for s, t in CASES]}
         with open(os.path.join(args.out, f"{name}.golden.json"), "w") as f:
             json.dump(golden, f, separators=(",", ":"))

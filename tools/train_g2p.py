@@ -40,7 +40,7 @@ def parse_args():
     p.add_argument("--data", default="data/cmudict", help="folder with train.tsv and dev.tsv")
     p.add_argument("--out", default="runs/g2p", help="checkpoints, log and history go here")
     p.add_argument("--export", default=None, help="write the final model here (.safetensors)")
-    p.add_argument("--export-dtype", default="F16", choices=["F16", "F32"])
+    p.add_argument("--export-dtype", default="F16", choices=["F16", "F32", "Q8"])
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--epochs", type=int, default=24)
     p.add_argument("--batch-size", type=int, default=128)

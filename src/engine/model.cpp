@@ -124,13 +124,15 @@ class Binder : public TensorSink {
     if (it->second.shape != shape)
       fail(file_.origin(), ": tensor '", name, "' has shape ", shape_string(it->second.shape), ", expected ",
            shape_string(shape), " (", why, ")");
-    entries_.push_back({name, slot, size_, {}});
+    std::string scale;
+    if (it->second.dtype == DType::I8) scale = int8_scale(name, it->second.shape);
+    entries_.push_back({name, scale, slot, size_, {}});
     claimed_.insert(name);
     size_ += static_cast<size_t>(it->second.elements());
   }
 
   void computed(std::vector<float> values, const float** slot) override {
-    entries_.push_back({"", slot, size_, std::move(values)});
+    entries_.push_back({"", "", slot, size_, std::move(values)});
     size_ += entries_.back().values.size();
   }
 
@@ -149,6 +151,13 @@ class Binder : public TensorSink {
         std::copy(e.values.begin(), e.values.end(), dst);
       } else {
         file_.read_f32(e.name, dst);
+        if (!e.scale.empty()) {  // I8 matrix: row r holds int8 values times scale[r]
+          const std::vector<int64_t>& shape = file_.tensors().at(e.name).shape;
+          std::vector<float> scale(static_cast<size_t>(shape[0]));
+          file_.read_f32(e.scale, scale.data());
+          for (int64_t r = 0; r < shape[0]; ++r)
+            for (int64_t c = 0; c < shape[1]; ++c) dst[r * shape[1] + c] *= scale[static_cast<size_t>(r)];
+        }
         *parameters += file_.tensors().at(e.name).elements();
       }
       *e.slot = dst;
@@ -156,8 +165,27 @@ class Binder : public TensorSink {
   }
 
  private:
+  // An I8 tensor must be a matrix with a companion "NAME.scale" of one F32/F16 scale per row.
+  std::string int8_scale(const std::string& name, const std::vector<int64_t>& shape) {
+    const std::string scale = name + ".scale";
+    if (shape.size() != 2)
+      fail(file_.origin(), ": tensor '", name, "' is stored as I8, which only matrices (with a per-row scale tensor '",
+           scale, "') may be");
+    auto it = file_.tensors().find(scale);
+    if (it == file_.tensors().end())
+      fail(file_.origin(), ": tensor '", name, "' is stored as I8 but its per-row scale tensor '", scale,
+           "' (F32 or F16, shape [", shape[0], "]) is missing");
+    if (it->second.dtype == DType::I8 || it->second.shape != std::vector<int64_t>{shape[0]})
+      fail(file_.origin(), ": the scale tensor '", scale, "' must be F32 or F16 with shape [", shape[0],
+           "] (one scale per row of '", name, "'), got ", it->second.dtype == DType::I8 ? "I8 " : "",
+           shape_string(it->second.shape));
+    claimed_.insert(scale);
+    return scale;
+  }
+
   struct Entry {
-    std::string name;  // empty for computed tables
+    std::string name;   // empty for computed tables
+    std::string scale;  // the per-row scale tensor of an I8 matrix, else empty
     const float** slot;
     size_t offset;
     std::vector<float> values;

@@ -15,7 +15,7 @@ namespace {
 
 constexpr uint64_t kMaxHeaderBytes = 100 * 1000 * 1000;  // the limit the reference implementation uses
 
-size_t dtype_bytes(DType t) { return t == DType::F32 ? 4 : 2; }
+size_t dtype_bytes(DType t) { return t == DType::F32 ? 4 : t == DType::F16 ? 2 : 1; }
 
 std::string shape_string(const std::vector<int64_t>& shape) {
   std::string s = "[";
@@ -117,8 +117,10 @@ Safetensors::Safetensors(const uint8_t* bytes, size_t size, std::string origin) 
       info.dtype = DType::F32;
     } else if (dtype == "F16") {
       info.dtype = DType::F16;
+    } else if (dtype == "I8") {
+      info.dtype = DType::I8;
     } else {
-      fail(where, " has dtype ", dtype.dump(), "; supported: \"F32\", \"F16\"");
+      fail(where, " has dtype ", dtype.dump(), "; supported: \"F32\", \"F16\", \"I8\"");
     }
     const json& shape = entry["shape"];
     if (!shape.is_array() || shape.size() > 8) fail(where, " has a malformed shape ", shape.dump());
@@ -173,6 +175,8 @@ void Safetensors::read_f32(const std::string& name, float* out) const {
     if (info.dtype == DType::F32) {
       uint32_t bits = read_u32_le(p + 4 * i);
       std::memcpy(&out[i], &bits, 4);
+    } else if (info.dtype == DType::I8) {
+      out[i] = static_cast<float>(static_cast<int8_t>(p[i]));
     } else {
       out[i] = half_to_float(static_cast<uint16_t>(p[2 * i] | p[2 * i + 1] << 8));
     }

@@ -15,7 +15,7 @@
 
 namespace stepwise {
 
-enum class DType { F32, F16 };
+enum class DType { F32, F16, I8 };
 
 struct TensorInfo {
   DType dtype;
@@ -35,6 +35,7 @@ class Safetensors {
   const std::string& origin() const { return origin_; }
 
   // Converts a tensor to float32 into `out` (which must hold elements() floats), rejecting NaN and Inf.
+  // I8 values are converted as they are; their scales are the model loader's business.
   void read_f32(const std::string& name, float* out) const;
 
  private:

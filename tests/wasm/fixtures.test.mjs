@@ -12,6 +12,7 @@ const NAMES = [
   'postnorm_relu_sinusoidal',
   'postnorm_relu_sinusoidal_f16',
   'prenorm_gelu_learned_tied',
+  'prenorm_gelu_learned_tied_q8',
   'postnorm_gelu_3layers_1head',
   'prenorm_relu_mixed_depth',
   'decoder_only_prenorm_gelu',

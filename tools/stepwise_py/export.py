@@ -17,7 +17,8 @@ import torch
 
 from .model import StepwiseTransformer
 
-_DTYPES = {"F32": np.float32, "F16": np.float16}
+_DTYPES = {"F32": np.float32, "F16": np.float16, "I8": np.int8}
+_NAMES = {np.dtype(v): k for k, v in _DTYPES.items()}
 
 
 def write_safetensors(path: str, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
@@ -25,7 +26,7 @@ def write_safetensors(path: str, tensors: dict[str, np.ndarray], metadata: dict[
     offset = 0
     blobs = []
     for name, array in tensors.items():
-        dtype = {np.dtype(np.float32): "F32", np.dtype(np.float16): "F16"}[array.dtype]
+        dtype = _NAMES[array.dtype]
         blob = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
         header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
         offset += len(blob)
@@ -62,10 +63,25 @@ def exported_state(model: StepwiseTransformer) -> dict[str, torch.Tensor]:
     return state
 
 
+def quantize_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per-row int8: w[r] ~ q[r] * scale[r], q in [-127, 127], scale = max|w[r]| / 127 stored as F16."""
+    scale = (np.abs(w).max(axis=1) / 127.0).astype(np.float16)
+    safe = np.where(scale > 0, scale, 1.0).astype(np.float32)
+    q = np.clip(np.rint(w / safe[:, None]), -127, 127).astype(np.int8)
+    return q, scale
+
+
 def save_model(model: StepwiseTransformer, path: str, dtype: str = "F32") -> None:
-    """Export `model` to one safetensors file; dtype "F16" halves the size (the engine widens on load)."""
-    np_dtype = _DTYPES[dtype]
-    tensors = {k: v.detach().cpu().numpy().astype(np_dtype) for k, v in exported_state(model).items()}
+    """Export `model` to one safetensors file. dtype "F16" halves the size (the engine widens on load);
+    "Q8" stores every matrix as I8 with a per-row F16 scale tensor "NAME.scale" (about a quarter of
+    F32) and the vectors (biases, LayerNorms) as F16. The engine dequantizes to float32 on load."""
+    tensors = {}
+    for k, v in exported_state(model).items():
+        w = v.detach().cpu().numpy().astype(np.float32)
+        if dtype == "Q8" and w.ndim == 2:
+            tensors[k], tensors[k + ".scale"] = quantize_rows(w)
+        else:
+            tensors[k] = w.astype(np.float16 if dtype == "Q8" else _DTYPES[dtype])
     config = {k: v for k, v in model.config.items() if k != "dropout"}
     write_safetensors(path, tensors, {"format": "pt", "stepwise": json.dumps(config)})
 
@@ -76,7 +92,13 @@ def load_model(path: str) -> StepwiseTransformer:
     config = json.loads(metadata["stepwise"])
     config["dropout"] = 0.0
     model = StepwiseTransformer(config)
-    state = {k: torch.from_numpy(v.astype(np.float32)) for k, v in tensors.items()}
+    state = {}
+    for k, v in tensors.items():
+        if k.endswith(".scale") and k[: -len(".scale")] in tensors:
+            continue
+        if v.dtype == np.int8:  # float32(q) * float32(scale), the product the engine computes
+            v = v.astype(np.float32) * tensors[k + ".scale"].astype(np.float32)[:, None]
+        state[k] = torch.from_numpy(v.astype(np.float32))
     if config["tie_output"]:
         state["generator.weight"] = state["tgt_embed.weight"]
     model.load_state_dict(state, strict=True)
