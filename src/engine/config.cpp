@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "error.h"
 #include "utf8.h"
@@ -93,9 +92,8 @@ class Fields {
     if (!v.is_number()) error(field, "must be a number, got " + std::string(v.type_name()) + " " + v.dump());
     double x = v.get<double>();
     if (!(x > lo && x < hi)) {
-      std::ostringstream range;
-      range << "must be in (" << lo << ", " << hi << "), got " << v.dump();
-      error(field, range.str());
+      const std::string range = concat("must be in (", lo, ", ", hi, "), got ", v.dump());
+      error(field, range);
     }
     return x;
   }

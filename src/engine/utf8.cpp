@@ -46,8 +46,11 @@ std::vector<std::string> code_points(const std::string& text, const std::string&
   for (size_t i = 0; i < text.size();) {
     unsigned cp;
     size_t n = decode(text, i, &cp);
-    if (n == 0) fail(what, " is not valid UTF-8 (bad byte 0x", std::hex, static_cast<int>(static_cast<unsigned char>(text[i])),
-                     std::dec, " at byte ", i, ")");
+    if (n == 0) {
+      char byte_hex[8];
+      std::snprintf(byte_hex, sizeof byte_hex, "0x%x", static_cast<unsigned>(static_cast<unsigned char>(text[i])));
+      fail(what, " is not valid UTF-8 (bad byte ", byte_hex, " at byte ", i, ")");
+    }
     out.push_back(text.substr(i, n));
     i += n;
   }
