@@ -5,8 +5,10 @@
 //   node tools/build_site.mjs [--model weights/g2p-cmudict.safetensors] [--out site]
 //
 // Chromium refuses ES modules and fetch() on file:// pages, so everything is a classic script:
-//   app.js    the page (web/app.js and its modules, web/stepwise.js and the Emscripten module with the
-//             .wasm embedded) bundled by esbuild into one IIFE
+//   app.js    the page (web/app.js and its modules, web/stepwise.js and the Emscripten module) bundled
+//             by esbuild into one IIFE
+//   stepwise.wasm  the engine, fetched by the page over http
+//   engine.js the same bytes, base64, assigned to a global: what the page reads from file://
 //   MODEL.safetensors  the built-in model, fetched by the page over http (named in index.html)
 //   model.js  the same bytes, base64, assigned to a global: what the page reads from file://
 //   words.js  the CMUdict test split (held-out words and their pronunciations) for "surprise me"
@@ -92,15 +94,37 @@ for (const file of ['boot.js', 'style.css', 'favicon.svg']) copyFileSync(at(`web
 // them raw, older JS parsers did not).
 const literal = (text) => JSON.stringify(text).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
+// The engine: Emscripten's -sSINGLE_FILE module embeds the .wasm as a base64 data: URL. Over http the
+// page fetches it as a binary file instead (a quarter smaller, compresses better, compiles without
+// decoding), so it moves out of app.js: into stepwise.wasm, and into engine.js (base64 again, a classic
+// script) for file://. The page hands the bytes to the module (Stepwise.module({ wasmBinary })).
+const WASM_FILE = 'stepwise.wasm';
+const bundle = readFileSync(path.join(out, 'app.js'), 'utf8');
+const embedded = [...bundle.matchAll(/"data:application\/octet-stream;base64,([A-Za-z0-9+/=]+)"/g)];
+if (embedded.length !== 1) fail(`expected one embedded .wasm in the bundled ${WASM_MODULE}, found ${embedded.length}`);
+const wasmBase64 = embedded[0][1];
+writeFileSync(path.join(out, 'app.js'), bundle.replace(embedded[0][0], literal(WASM_FILE)));
+writeFileSync(path.join(out, WASM_FILE), Buffer.from(wasmBase64, 'base64'));
+writeFileSync(
+  path.join(out, 'engine.js'),
+  `// ${WASM_FILE}, base64 (a classic script so that file:// pages can read it)\n` +
+    `globalThis.stepwiseEngineWasm = ${literal(wasmBase64)};\n`,
+);
+
 const modelBytes = readFileSync(modelPath);
 const modelName = path.basename(modelPath);
 if (!/^[\w.-]+\.safetensors$/.test(modelName)) fail(`model file name '${modelName}': use letters, digits, '.', '-', '_' and .safetensors`);
 // The page fetches the binary over http and reads model.js (the same bytes) on file://.
 copyFileSync(modelPath, path.join(out, modelName));
 const html = readFileSync(at('web/index.html'), 'utf8');
-const marker = '<meta name="stepwise-model" content="">';
-if (!html.includes(marker)) fail(`web/index.html has no ${marker}`);
-writeFileSync(path.join(out, 'index.html'), html.replace(marker, `<meta name="stepwise-model" content="${modelName}">`));
+const markers = { 'stepwise-wasm': WASM_FILE, 'stepwise-model': modelName };
+let page = html;
+for (const [name, value] of Object.entries(markers)) {
+  const marker = `<meta name="${name}" content="">`;
+  if (!page.includes(marker)) fail(`web/index.html has no ${marker}`);
+  page = page.replace(marker, `<meta name="${name}" content="${value}">`);
+}
+writeFileSync(path.join(out, 'index.html'), page);
 writeFileSync(
   path.join(out, 'model.js'),
   `// ${modelName}, ${modelBytes.length} bytes, base64 (a classic script so that file:// pages can read it)\n` +
@@ -129,4 +153,4 @@ writeFileSync(
 
 const size = (f) => `${(statSync(path.join(out, f)).size / 1024).toFixed(0)} KiB`;
 console.log(`build_site: ${path.relative(process.cwd(), out) || '.'}/ with model ${path.relative(ROOT, modelPath)} ` +
-  `(app.js ${size('app.js')}, model.js ${size('model.js')}, words.js ${size('words.js')}, ${wordCount} test words)`);
+  `(app.js ${size('app.js')}, stepwise.wasm ${size(WASM_FILE)}, model.js ${size('model.js')}, words.js ${size('words.js')}, ${wordCount} test words)`);

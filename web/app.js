@@ -9,7 +9,7 @@ import { Heatmap, drawLegend } from './heatmap.js';
 import { DecoderDiagram } from './diagram.js';
 import { VIEWS, viewTitle, viewExplanation, headName } from './views.js';
 import { renderDistribution, renderBeams } from './panels.js';
-import { builtinModel, testWords } from './assets.js';
+import { builtinModel, engineBinary, testWords } from './assets.js';
 import { el, showTooltip, hideTooltip } from './tooltip.js';
 import { viridisCss, inkOn } from './colormap.js';
 
@@ -171,6 +171,7 @@ async function loadUserModel(file) {
     if (file.size > MAX_MODEL_BYTES) {
       throw new Stepwise.StepwiseError(`${file.name}: ${(file.size / 2 ** 20).toFixed(0)} MiB is more than this page loads (${MAX_MODEL_BYTES / 2 ** 20} MiB)`);
     }
+    await engine;
     const model = await Stepwise.load(file, { name: file.name });
     if (epoch !== state.loadEpoch) {
       model.dispose();  // another file was chosen meanwhile
@@ -940,12 +941,15 @@ function surprise() {
 
 // ---------------------------------------------------------------- start
 
+// The engine, compiled while the model file downloads; every load waits for it.
+let engine = null;
+
 async function main() {
+  engine = engineBinary().then((wasmBinary) => Stepwise.module({ wasmBinary }));
   wireEvents();
   drawLegend($('legend-bar'));
   renderTabs();
   state.words = testWords();
-  Stepwise.module();  // compile the engine while the model file downloads
   state.loading = document.querySelector('meta[name="stepwise-model"]')?.content || 'the model';
   renderControls();
   let builtin = null;
@@ -964,6 +968,7 @@ async function main() {
     return;
   }
   try {
+    await engine;
     const model = await Stepwise.load(builtin.bytes, { name: builtin.name });
     state.loading = '';
     setWord(examplesFor(model)[0] ?? '');

@@ -1,7 +1,8 @@
-// The files tools/build_site.mjs puts next to the page: the built-in model (as its .safetensors file, and
-// as model.js, the same bytes in a classic script) and words.js. Chromium refuses fetch() on file://
-// pages, so there the page reads model.js; over http it fetches the binary file, which is a quarter
-// smaller and needs no decoding.
+// The files tools/build_site.mjs puts next to the page: the engine (stepwise.wasm, and engine.js, the
+// same bytes in a classic script), the built-in model (its .safetensors file, and model.js likewise) and
+// words.js. Chromium refuses fetch() on file:// pages, so there the page reads the scripts; over http it
+// fetches the binary files (web/boot.js starts both downloads), which are a quarter smaller and need no
+// decoding.
 
 function loadScript(src) {
   return new Promise((resolve, reject) => {
@@ -11,6 +12,23 @@ function loadScript(src) {
     script.onerror = () => reject(new Error(`could not load ${src}`));
     document.head.append(script);
   });
+}
+
+function fromBase64(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** The engine's .wasm bytes, or null when the engine script embeds them (a build without stepwise.wasm). */
+export async function engineBinary() {
+  const downloaded = await globalThis.stepwiseWasmDownload;
+  if (downloaded) return new Uint8Array(downloaded);
+  if (!document.querySelector('meta[name="stepwise-wasm"]')?.content) return null;
+  await loadScript('engine.js');
+  if (typeof globalThis.stepwiseEngineWasm !== 'string') throw new Error('engine.js holds no engine');
+  return fromBase64(globalThis.stepwiseEngineWasm);
 }
 
 /** The built-in model: { name, bytes }, or null when the page was built without one. */
@@ -23,10 +41,7 @@ export async function builtinModel() {
   await loadScript('model.js');
   const embedded = globalThis.stepwiseBuiltinModel;
   if (!embedded || typeof embedded.base64 !== 'string') return null;
-  const binary = atob(embedded.base64);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return { name: embedded.file, bytes };
+  return { name: embedded.file, bytes: fromBase64(embedded.base64) };
 }
 
 /** The CMUdict test split: word -> its dictionary pronunciations (held out from training). */

@@ -35,9 +35,12 @@ const DEFAULT_OPTIONS = {
 
 let modulePromise = null;
 
-/** The WebAssembly module, instantiated once. */
-export function module() {
-  modulePromise ??= createStepwiseModule();
+/**
+ * The WebAssembly module, instantiated once (the first call's options win). `wasmBinary`: the .wasm
+ * bytes, for a module file that does not embed them (the built site ships them as stepwise.wasm).
+ */
+export function module({ wasmBinary } = {}) {
+  modulePromise ??= createStepwiseModule(wasmBinary ? { wasmBinary } : {});
   return modulePromise;
 }
 

@@ -34,6 +34,7 @@ test('from file://: the page loads, steps to the native CLI\'s tokens, and reque
   assert.deepEqual(errors, []);
   const folder = `${pathToFileURL(SITE).href}/`;
   assert.ok(requests.some((url) => url === `${folder}model.js`));
+  assert.ok(requests.some((url) => url === `${folder}engine.js`));
   assert.deepEqual(outside(requests, folder), []);
   await context.close();
 });

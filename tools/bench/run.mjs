@@ -398,9 +398,9 @@ async function siteColdStart(browser, m, out, runs) {
   }
   const ok = results.filter((r) => !r.error);
   if (!ok.length) return { runs: results, skipped: results[0]?.error };
-  // what a visitor over http downloads: the page, its scripts and the binary model (model.js is the
-  // file:// fallback and is not fetched)
-  const shipped = ['index.html', 'boot.js', 'app.js', 'words.js', 'style.css', 'favicon.svg', path.basename(m.file)];
+  // what a visitor over http downloads: the page, its scripts, the engine and the binary model (engine.js
+  // and model.js are the file:// fallbacks and are not fetched)
+  const shipped = ['index.html', 'boot.js', 'app.js', 'stepwise.wasm', 'words.js', 'style.css', 'favicon.svg', path.basename(m.file)];
   const files = Object.fromEntries(shipped.filter((f) => existsSync(path.join(dir, f))).map((f) => [f, path.join(dir, f)]));
   return { runs: results, first_token_ms: { median: median(ok.map((r) => r.first_token_ms)), min: Math.min(...ok.map((r) => r.first_token_ms)),
     max: Math.max(...ok.map((r) => r.first_token_ms)) }, transfer_bytes: median(ok.map((r) => r.transfer_bytes)), files: transferSizes(files, out) };
@@ -534,7 +534,10 @@ function targets(summary, matvec, cold, site) {
   const pos64 = large.positions.wasm_chromium[64]?.us;
   const siteOk = site && !site.skipped;
   const coldMs = siteOk ? site.first_token_ms.median : cold.first_token_ms.median;
-  const sizes = cold.sizes;
+  // WASM + JS + weights: as the page ships them when it was built, else the module and wrapper files
+  const siteSizes = siteOk && Object.fromEntries(Object.entries(site.files).filter(([f]) => f.endsWith('.wasm') || f.endsWith('.safetensors') || ['app.js', 'boot.js'].includes(f)));
+  const sizes = siteSizes || cold.sizes;
+  const pageBrotli = siteOk ? Object.values(site.files).reduce((s, f) => s + f.brotli, 0) : NaN;
   const totalBrotli = Object.values(sizes).reduce((s, f) => s + f.brotli, 0);
   const totalGzip = Object.values(sizes).reduce((s, f) => s + f.gzip, 0);
   const r = (x) => x?.median;
@@ -564,7 +567,8 @@ function targets(summary, matvec, cold, site) {
         `minimal harness page ${fmt(cold.first_token_ms.median)} ms (${fmt(cold.first_token_ms.min)}–${fmt(cold.first_token_ms.max)})`],
     ['total transfer (WASM + JS + weights) ≤ 1.5 MB compressed', '≤ 1.5 MB', totalBrotli / 1e6, (v) => v <= 1.5,
       `brotli-${brotliQuality}: ${Object.entries(sizes).map(([n, x]) => `${n} ${fmt(x.brotli / 1e3)} kB`).join(', ')}; gzip -9 total ${fmt(totalGzip / 1e6, 2)} MB` +
-        (siteOk ? `; the built page transferred ${fmt(site.transfer_bytes / 1e6, 2)} MB (gzip, all its files)` : '')],
+        (siteOk ? `; the whole page (its HTML, CSS and the ${Object.keys(site.files).length - Object.keys(sizes).length} other files, words.js of held-out words included): ` +
+          `${fmt(pageBrotli / 1e6, 2)} MB brotli, and it transferred ${fmt(site.transfer_bytes / 1e6, 2)} MB as served (gzip)` : '')],
   ];
   return list.map(([name, goal, value, test, detail]) => ({ target: name, goal, value, met: Number.isFinite(value) ? test(value) : null, detail }));
 }
