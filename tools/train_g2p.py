@@ -12,7 +12,7 @@ parallel pass. Dev WER (greedy, batched, no teacher forcing) is logged after eve
 is never read here. A checkpoint (model, optimiser, schedule, RNG) is written after every epoch, so a run
 can be stopped and continued with --resume; the learning rate follows a fixed schedule (linear warm-up,
 cosine decay to zero at the planned last step), so a resumed run ends exactly where an uninterrupted one
-would. At the end the model is exported (F16 by default) with `--export`.
+would. At the end the model is exported (Q8 by default: int8 matrices, see weights/README.md) with `--export`.
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def parse_args():
     p.add_argument("--data", default="data/cmudict", help="folder with train.tsv and dev.tsv")
     p.add_argument("--out", default="runs/g2p", help="checkpoints, log and history go here")
     p.add_argument("--export", default=None, help="write the final model here (.safetensors)")
-    p.add_argument("--export-dtype", default="F16", choices=["F16", "F32", "Q8"])
+    p.add_argument("--export-dtype", default="Q8", choices=["Q8", "F16", "F32"])
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--epochs", type=int, default=24)
     p.add_argument("--batch-size", type=int, default=128)
