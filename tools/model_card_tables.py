@@ -1,0 +1,34 @@
+#!/usr/bin/env python3
+"""Prints the model card's tables (weights/g2p-cmudict.md) from the training history and the evaluation:
+
+    /usr/bin/python3 tools/model_card_tables.py runs/g2p/history.json weights/g2p-cmudict.eval.json
+"""
+import json
+import sys
+
+history = json.load(open(sys.argv[1]))
+evaluation = json.load(open(sys.argv[2]))
+pct = lambda x: f"{100 * x:.1f} %"
+
+print("| epoch | train loss | dev WER (no stress) | dev PER (no stress) | dev WER | dev PER | epoch time |")
+print("|---|---|---|---|---|---|---|")
+for r in history["history"]:
+    print(f"| {r['epoch']} | {r['train_loss']:.3f} | {pct(r['dev_wer_no_stress'])} | {pct(r['dev_per_no_stress'])} | "
+          f"{pct(r['dev_wer_stress'])} | {pct(r['dev_per_stress'])} | {r['train_seconds'] / 60:.1f} min |")
+total = sum(r["train_seconds"] for r in history["history"])
+print(f"\nTraining time (sum of epochs, evaluation excluded): {total / 3600:.2f} h\n")
+
+t = evaluation["test_split"]
+print(f"Test split: {t['words']} words, {evaluation['machine']}\n")
+print("| decoding | WER (no stress) | PER (no stress) | WER (with stress) | PER (with stress) | words/s |")
+print("|---|---|---|---|---|---|")
+for key, name in (("greedy", "greedy"), ("beam", f"beam {t.get('beam', {}).get('width', '')}")):
+    if key in t:
+        r = t[key]
+        print(f"| {name} | **{pct(r['wer_no_stress'])}** | **{pct(r['per_no_stress'])}** | {pct(r['wer'])} | {pct(r['per'])} | {r['words_per_second']:.0f} |")
+p = evaluation["pytorch_greedy"]
+print(f"| PyTorch, greedy, same weights | {pct(p['no_stress']['wer'])} | {pct(p['no_stress']['per'])} | "
+      f"{pct(p['stress']['wer'])} | {pct(p['stress']['per'])} | – |")
+s = evaluation["slice_1000"]["greedy"]
+print(f"\nCI slice (first 1,000 test words), greedy: WER {pct(s['wer_no_stress'])} without stress, {pct(s['wer'])} with stress; "
+      f"CI fails above {pct(s['wer_no_stress'] + 0.02)}.")
