@@ -25,13 +25,13 @@ long resident_kib() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: stepwise_endurance MODEL [GENERATIONS]\n");
+int main(int argc, char** argv) try {
+  const int generations = argc > 2 ? std::atoi(argv[2]) : 10000;
+  if (argc < 2 || argc > 3 || generations < 1) {
+    std::fprintf(stderr, "usage: stepwise_endurance MODEL [GENERATIONS >= 1]\n");
     return 2;
   }
   auto model = Model::load_file(argv[1]);
-  const int generations = argc > 2 ? std::atoi(argv[2]) : 10000;
   const int warm_up = std::max(1, std::min(500, generations / 10));
   const ModelConfig& c = model->config();
   const Vocabulary& vocab = c.has_encoder() ? c.source_vocab : c.target_vocab;
@@ -91,4 +91,7 @@ int main(int argc, char** argv) {
 #else
   return after - before > 256 ? 1 : 0;
 #endif
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "stepwise_endurance: %s\n", e.what());
+  return 2;
 }
