@@ -412,31 +412,24 @@ async function siteColdStart(browser, m, out, runs) {
 function summarize(m, rounds, torchThreads) {
   const pick = (engine, keys) => across(rounds.map((r) => get(r[engine], keys)));
   const value = (engine, keys) => median(rounds.map((r) => get(r[engine], keys)).filter((x) => x != null));
+  // One table row: an engine's greedy figures (and its mean step, and its teacher-forced pass, where it has them).
+  const row = (engine, label, { at = '', step = false, forward = true } = {}) => ({
+    label,
+    ...(step && { step: value(engine, `${at}greedy.us_per_step`) }),
+    token: pick(engine, `${at}greedy.us_per_token`),
+    tokens_s: pick(engine, `${at}greedy.tokens_per_s`),
+    words_s: pick(engine, `${at}greedy.words_per_s`),
+    ...(forward && { forward: pick(engine, `${at}forward.us_per_word`) }),
+  });
   const rows = {
-    native: { label: 'Stepwise native (g++ -O3, SSE2, Eigen)', step: value('native', 'greedy.us_per_step'),
-      token: pick('native', 'greedy.us_per_token'), tokens_s: pick('native', 'greedy.tokens_per_s'),
-      words_s: pick('native', 'greedy.words_per_s'), forward: pick('native', 'forward.us_per_word') },
-    wasm_node: { label: 'Stepwise WASM SIMD, Node (engine)', step: value('wasm_node', 'greedy.us_per_step'),
-      token: pick('wasm_node', 'greedy.us_per_token'), tokens_s: pick('wasm_node', 'greedy.tokens_per_s'),
-      words_s: pick('wasm_node', 'greedy.words_per_s'), forward: pick('wasm_node', 'forward.us_per_word') },
-    api_node: { label: 'Stepwise WASM SIMD, Node (JS API)', token: pick('api_node', 'greedy.us_per_token'),
-      tokens_s: pick('api_node', 'greedy.tokens_per_s'), words_s: pick('api_node', 'greedy.words_per_s'),
-      forward: pick('api_node', 'forward.us_per_word') },
-    wasm_chromium: { label: 'Stepwise WASM SIMD, Chromium (engine)', step: value('wasm_chromium', 'greedy.us_per_step'),
-      token: pick('wasm_chromium', 'greedy.us_per_token'), tokens_s: pick('wasm_chromium', 'greedy.tokens_per_s'),
-      words_s: pick('wasm_chromium', 'greedy.words_per_s'), forward: pick('wasm_chromium', 'forward.us_per_word') },
-    api_chromium: { label: 'Stepwise WASM SIMD, Chromium (JS API)', token: pick('api_chromium', 'greedy.us_per_token'),
-      tokens_s: pick('api_chromium', 'greedy.tokens_per_s'), words_s: pick('api_chromium', 'greedy.words_per_s'),
-      forward: pick('api_chromium', 'forward.us_per_word') },
-    eigen_node: { label: 'Stepwise plain Eigen-in-WASM, Node (engine)', step: value('eigen_node', 'greedy.us_per_step'),
-      token: pick('eigen_node', 'greedy.us_per_token'), tokens_s: pick('eigen_node', 'greedy.tokens_per_s'),
-      words_s: pick('eigen_node', 'greedy.words_per_s') },
-    ort_node: { label: `ONNX Runtime Web ${rounds[0].ort_node.version} (WASM SIMD, 1 thread), Node`,
-      token: pick('ort_node', 'greedy.us_per_token'), tokens_s: pick('ort_node', 'greedy.tokens_per_s'),
-      words_s: pick('ort_node', 'greedy.words_per_s'), forward: pick('ort_node', 'forward.us_per_word') },
-    torch_1: { label: `PyTorch ${rounds[0].torch.torch} eager, 1 thread`, token: pick('torch', 'threads.1.greedy.us_per_token'),
-      tokens_s: pick('torch', 'threads.1.greedy.tokens_per_s'), words_s: pick('torch', 'threads.1.greedy.words_per_s'),
-      forward: pick('torch', 'threads.1.forward.us_per_word') },
+    native: row('native', 'Stepwise native (g++ -O3, SSE2, Eigen)', { step: true }),
+    wasm_node: row('wasm_node', 'Stepwise WASM SIMD, Node (engine)', { step: true }),
+    api_node: row('api_node', 'Stepwise WASM SIMD, Node (JS API)'),
+    wasm_chromium: row('wasm_chromium', 'Stepwise WASM SIMD, Chromium (engine)', { step: true }),
+    api_chromium: row('api_chromium', 'Stepwise WASM SIMD, Chromium (JS API)'),
+    eigen_node: row('eigen_node', 'Stepwise plain Eigen-in-WASM, Node (engine)', { step: true, forward: false }),
+    ort_node: row('ort_node', `ONNX Runtime Web ${rounds[0].ort_node.version} (WASM SIMD, 1 thread), Node`),
+    torch_1: row('torch', `PyTorch ${rounds[0].torch.torch} eager, 1 thread`, { at: 'threads.1.' }),
   };
   for (const [t, v] of Object.entries(torchThreads?.threads ?? {})) {
     rows[`torch_${t}`] = { label: `PyTorch ${torchThreads.torch} eager, ${t} threads (${torchThreads.words} words, 1 sample)`,
