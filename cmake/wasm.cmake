@@ -9,17 +9,21 @@ add_executable(stepwise_wasm src/wasm/binding.cpp)
 set_target_properties(stepwise_wasm PROPERTIES OUTPUT_NAME stepwise-wasm SUFFIX .js)
 target_link_libraries(stepwise_wasm PRIVATE stepwise_engine nlohmann_json::nlohmann_json)
 target_compile_options(stepwise_wasm PRIVATE ${STEPWISE_WASM_FLAGS} ${STEPWISE_WARNINGS})
-target_link_options(stepwise_wasm PRIVATE
+# What every JavaScript module built here shares (the page's and the benchmark's): a factory function
+# for browsers and Node, the .wasm inside, a growable heap, no file system, malloc/free and strings.
+set(STEPWISE_JS_MODULE_FLAGS
   ${STEPWISE_WASM_FLAGS}
   -sMODULARIZE=1
-  -sEXPORT_NAME=createStepwiseModule
   -sENVIRONMENT=web,node
   -sSINGLE_FILE=1
   -sALLOW_MEMORY_GROWTH=1
   -sFILESYSTEM=0
-  -sDYNAMIC_EXECUTION=0           # no eval / new Function: the page runs under a strict CSP
   -sEXPORTED_FUNCTIONS=_malloc,_free
   -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8)
+target_link_options(stepwise_wasm PRIVATE
+  ${STEPWISE_JS_MODULE_FLAGS}
+  -sEXPORT_NAME=createStepwiseModule
+  -sDYNAMIC_EXECUTION=0)          # no eval / new Function: the page runs under a strict CSP
 
 # Node reads the generated UMD/CommonJS file as CommonJS despite the repository's "type": "module".
 file(WRITE ${CMAKE_BINARY_DIR}/package.json "{ \"type\": \"commonjs\" }\n")
@@ -65,14 +69,7 @@ foreach(variant IN ITEMS simd eigen)
   target_link_libraries(${target} PRIVATE ${engine} nlohmann_json::nlohmann_json)
   target_compile_options(${target} PRIVATE ${STEPWISE_WASM_FLAGS} ${extra_flags} ${STEPWISE_WARNINGS})
   target_link_options(${target} PRIVATE
-    ${STEPWISE_WASM_FLAGS}
-    -sMODULARIZE=1
+    ${STEPWISE_JS_MODULE_FLAGS}
     -sEXPORT_NAME=createStepwiseBench
-    -sENVIRONMENT=web,node
-    -sSINGLE_FILE=1
-    -sALLOW_MEMORY_GROWTH=1
-    -sMAXIMUM_MEMORY=4GB            # the base-shaped model: 176 MB of weights, plus the file while it loads
-    -sFILESYSTEM=0
-    -sEXPORTED_FUNCTIONS=_malloc,_free
-    -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8)
+    -sMAXIMUM_MEMORY=4GB)           # the base-shaped model: 176 MB of weights, plus the file while it loads
 endforeach()
