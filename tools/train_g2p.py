@@ -5,10 +5,17 @@
     /usr/bin/python3 tools/train_g2p.py --out runs/g2p             # full run (see weights/g2p-cmudict.md)
     /usr/bin/python3 tools/train_g2p.py --out runs/g2p --resume    # continue after an interruption
     /usr/bin/python3 tools/train_g2p.py --smoke --out /tmp/smoke   # a tiny model, a few steps (CI)
+    /usr/bin/python3 tools/train_g2p.py --architecture decoder-only --out runs/decoder-only   # GPT-style
 
 Characters in, ARPAbet phonemes with stress out (<s> ... </s>). Training uses teacher forcing: the
 decoder sees the reference prefix under the causal mask and predicts every next phoneme in one
-parallel pass. Dev WER (greedy, batched, no teacher forcing) is logged after every epoch; the test split
+parallel pass.
+
+`--architecture decoder-only` trains the same task as one sequence, GPT-style: `<s> p h o e n i x <sep>
+F IY1 N IH0 K S </s>` in a single vocabulary (letters, the separator, phonemes), with the ordinary
+next-token loss on every position -- so the model learns spellings too, and can invent a word from
+`<s>` alone. Prompted with `<s> letters <sep>`, it continues with the pronunciation; its only way to
+read the letters is masked self-attention over them (there is no encoder and no cross-attention). Dev WER (greedy, batched, no teacher forcing) is logged after every epoch; the test split
 is never read here. A checkpoint (model, optimiser, schedule, RNG) is written after every epoch, so a run
 can be stopped and continued with --resume; the learning rate follows a fixed schedule (linear warm-up,
 cosine decay to zero at the planned last step), so a resumed run ends exactly where an uninterrupted one
@@ -32,7 +39,7 @@ from stepwise_py.g2p_data import read_split
 from stepwise_py.metrics import score
 from stepwise_py.model import StepwiseTransformer, default_config
 
-PAD, BOS, EOS = "<pad>", "<s>", "</s>"
+PAD, BOS, EOS, SEP = "<pad>", "<s>", "</s>", "<sep>"
 
 
 def parse_args():
@@ -42,6 +49,8 @@ def parse_args():
     p.add_argument("--export", default=None, help="write the final model here (.safetensors)")
     p.add_argument("--export-dtype", default="Q8", choices=["Q8", "F16", "F32"])
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--architecture", default="encoder-decoder", choices=["encoder-decoder", "decoder-only"])
+    p.add_argument("--name", default=None, help="the model's name in its config (default: by architecture)")
     p.add_argument("--epochs", type=int, default=24)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
@@ -50,7 +59,7 @@ def parse_args():
     p.add_argument("--d-model", type=int, default=128)
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--encoder-layers", type=int, default=3)
-    p.add_argument("--decoder-layers", type=int, default=3)
+    p.add_argument("--decoder-layers", type=int, default=3, help="decoder-only: the one stack's depth")
     p.add_argument("--d-ff", type=int, default=512)
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=1)
@@ -63,8 +72,34 @@ def parse_args():
 def build_config(args, train_words) -> dict:
     chars = sorted({ch for word in train_words for ch in word})
     phonemes = sorted({p for prons in train_words.values() for pron in prons for p in pron.split()})
+    if args.architecture == "decoder-only":
+        # One vocabulary for the one sequence: letters are lowercase, phonemes uppercase, so they never clash.
+        return default_config(
+            name=args.name or "g2p-cmudict-decoder-only",
+            architecture="decoder-only",
+            d_model=args.d_model,
+            n_heads=args.heads,
+            n_decoder_layers=args.decoder_layers,
+            d_ff=args.d_ff,
+            activation="relu",
+            norm_first=True,
+            positional_encoding="sinusoidal",
+            scale_embedding=True,
+            tie_output=False,
+            max_target_len=68,  # <s> + up to 32 letters + <sep> + up to 33 phonemes + </s>
+            dropout=args.dropout,
+            target_vocab={
+                "tokens": [PAD, BOS, EOS, SEP] + chars + phonemes,
+                "split": "space",
+                "lowercase": False,
+                "pad": PAD,
+                "bos": BOS,
+                "eos": EOS,
+                "sep": SEP,
+            },
+        )
     return default_config(
-        name="g2p-cmudict",
+        name=args.name or "g2p-cmudict",
         d_model=args.d_model,
         n_heads=args.heads,
         n_encoder_layers=args.encoder_layers,
@@ -91,18 +126,28 @@ def build_config(args, train_words) -> dict:
 
 
 class Encoder:
-    """Maps words and pronunciations to token ids with the model's vocabularies."""
+    """Maps words and pronunciations to token ids with the model's vocabularies.
+
+    Encoder-decoder: source() is the letters, target() is `<s> phonemes </s>`. Decoder-only: there is
+    no source; prompt() is `<s> letters <sep>` and sequence() the whole `<s> letters <sep> phonemes </s>`."""
 
     def __init__(self, config):
-        self.src = {t: i for i, t in enumerate(config["source_vocab"]["tokens"])}
+        self.decoder_only = config["architecture"] == "decoder-only"
         self.tgt_tokens = config["target_vocab"]["tokens"]
         self.tgt = {t: i for i, t in enumerate(self.tgt_tokens)}
+        self.src = self.tgt if self.decoder_only else {t: i for i, t in enumerate(config["source_vocab"]["tokens"])}
 
     def source(self, word):
         return [self.src[ch] for ch in word]
 
     def target(self, pron):
         return [self.tgt[BOS]] + [self.tgt[p] for p in pron.split()] + [self.tgt[EOS]]
+
+    def prompt(self, word):
+        return [self.tgt[BOS]] + self.source(word) + [self.tgt[SEP]]
+
+    def sequence(self, word, pron):
+        return self.prompt(word) + [self.tgt[p] for p in pron.split()] + [self.tgt[EOS]]
 
 
 def make_batches(examples, batch_size, rng):
@@ -125,20 +170,35 @@ def lr_at(step, args, total_steps):
     return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
+def chunks(words, batch_size, decoder_only):
+    """Batches of words for batched decoding. Decoder-only prompts are batched by word length, so that
+    every prompt of a batch has the same length and needs no padding."""
+    if not decoder_only:
+        return [words[i : i + batch_size] for i in range(0, len(words), batch_size)]
+    by_length: dict[int, list[str]] = {}
+    for w in words:
+        by_length.setdefault(len(w), []).append(w)
+    return [group[i : i + batch_size] for _, group in sorted(by_length.items()) for i in range(0, len(group), batch_size)]
+
+
 @torch.no_grad()
 def greedy_batch(model, enc, words, max_len, batch_size=500):
     """Batched greedy decoding (no teacher forcing): word -> phoneme list."""
     model.eval()
     eos = enc.tgt[EOS]
     out = {}
-    for i in range(0, len(words), batch_size):
-        chunk = words[i : i + batch_size]
-        src = pad([enc.source(w) for w in chunk])
-        src_padding = src == 0
-        memory = model.encode(src, src_padding)
-        tokens = torch.full((len(chunk), 1), enc.tgt[BOS])
+    for chunk in chunks(words, batch_size, enc.decoder_only):
+        if enc.decoder_only:
+            memory = src_padding = None
+            tokens = torch.tensor([enc.prompt(w) for w in chunk])
+        else:
+            src = pad([enc.source(w) for w in chunk])
+            src_padding = src == 0
+            memory = model.encode(src, src_padding)
+            tokens = torch.full((len(chunk), 1), enc.tgt[BOS])
+        start = tokens.shape[1]
         done = torch.zeros(len(chunk), dtype=torch.bool)
-        for _ in range(max_len - 1):
+        while tokens.shape[1] < max_len:
             logits = model.decode(tokens, memory, src_padding=src_padding)[:, -1]
             nxt = logits.argmax(-1)
             nxt[done] = eos
@@ -148,7 +208,7 @@ def greedy_batch(model, enc, words, max_len, batch_size=500):
                 break
         for word, row in zip(chunk, tokens.tolist()):
             phones = []
-            for t in row[1:]:
+            for t in row[start:]:
                 if t == eos:
                     break
                 phones.append(enc.tgt_tokens[t])
@@ -174,12 +234,20 @@ def main():
         dev_words = dict(list(dev_words.items())[:100])
     config = build_config(args, train_words)
     enc = Encoder(config)
-    examples = [
-        (enc.source(w), enc.target(p))
-        for w, prons in train_words.items()
-        for p in prons
-        if len(w) <= config["max_source_len"] and len(p.split()) + 2 <= config["max_target_len"]
-    ]
+    if enc.decoder_only:  # (no source: the whole sequence is the decoder's input, shifted by one)
+        examples = [
+            ([], enc.sequence(w, p))
+            for w, prons in train_words.items()
+            for p in prons
+            if len(w) + len(p.split()) + 3 <= config["max_target_len"]
+        ]
+    else:
+        examples = [
+            (enc.source(w), enc.target(p))
+            for w, prons in train_words.items()
+            for p in prons
+            if len(w) <= config["max_source_len"] and len(p.split()) + 2 <= config["max_target_len"]
+        ]
     dev_words = {w: p for w, p in dev_words.items() if all(ch in enc.src for ch in w)}
 
     torch.manual_seed(args.seed)
@@ -210,11 +278,14 @@ def main():
         for batch in make_batches(examples, args.batch_size, rng):
             if args.smoke and n_batches == 20:
                 break
-            src = pad([examples[i][0] for i in batch])
             tgt = pad([examples[i][1] for i in batch])
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, args, total_steps)
-            logits = model(src, tgt[:, :-1], src_padding=src == 0, tgt_padding=tgt[:, :-1] == 0)
+            if enc.decoder_only:
+                logits = model.decode(tgt[:, :-1], tgt_padding=tgt[:, :-1] == 0)
+            else:
+                src = pad([examples[i][0] for i in batch])
+                logits = model(src, tgt[:, :-1], src_padding=src == 0, tgt_padding=tgt[:, :-1] == 0)
             loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1))
             optimizer.zero_grad()
             loss.backward()
