@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A small static file server for the built site, with no dependencies: serves a folder (site/ by default)
 // under a sub-path, the way GitHub Pages serves https://user.github.io/repo/, so relative URLs are tested
-// as they will be deployed. Requests outside the sub-path get 404, `/` redirects to it.
+// as they will be deployed. Requests outside the sub-path get 404, `/` redirects to it. Symbolic links are
+// followed only to files whose real path lies inside the root; one that leads out of it gets 404.
 //
 //   node tools/serve.mjs [--root site] [--base /stepwise/] [--port 8000] [--host 127.0.0.1]
 //   (PORT in the environment sets the default port; --port 0 picks a free one)
@@ -66,6 +67,13 @@ export function serve({ root = 'site', base = '/stepwise/', port = 8000, host = 
         stat = await fs.stat(file).catch(() => null);
       }
       if (!stat?.isFile()) return send(404, 'not found\n');
+      // Symbolic links are followed only within the root: the file's real path must lie under the root's
+      // (resolved on each request, so a rebuilt or relinked root is seen as it is now).
+      const realRoot = await fs.realpath(rootDir).catch(() => null);
+      const realFile = await fs.realpath(file).catch(() => null);
+      if (!realRoot || !realFile || !realFile.startsWith(realRoot.endsWith(path.sep) ? realRoot : realRoot + path.sep)) {
+        return send(404, 'not found\n');
+      }
       const ext = path.extname(file).toLowerCase();
       const headers = {
         'Content-Type': TYPES[ext] ?? 'application/octet-stream',
