@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "error.h"
+#include "json_guard.h"
+#include "utf8.h"
 
 namespace stepwise {
 
@@ -89,12 +91,8 @@ Safetensors::Safetensors(const uint8_t* bytes, size_t size, std::string origin) 
     fail(origin_, ": header length ", header_len, " runs past the end of the file (", size - 8,
          " bytes follow the length field)");
   if (header_len > kMaxHeaderBytes) fail(origin_, ": header length ", header_len, " exceeds ", kMaxHeaderBytes, " bytes");
-  json header;
-  try {
-    header = json::parse(bytes + 8, bytes + 8 + header_len);
-  } catch (const json::exception& e) {
-    fail(origin_, ": the safetensors header is not valid JSON: ", e.what());
-  }
+  const char* text = reinterpret_cast<const char*>(bytes + 8);
+  json header = parse_bounded(text, text + header_len, origin_ + ": the safetensors header");
   if (!header.is_object()) fail(origin_, ": the safetensors header must be a JSON object, got ", header.type_name());
 
   data_ = bytes + 8 + header_len;
@@ -103,14 +101,18 @@ Safetensors::Safetensors(const uint8_t* bytes, size_t size, std::string origin) 
     if (name == "__metadata__") {
       if (!entry.is_object()) fail(origin_, ": __metadata__ must be an object of strings");
       for (const auto& [key, value] : entry.items()) {
-        if (!value.is_string()) fail(origin_, ": __metadata__[\"", key, "\"] must be a string, got ", value.type_name());
+        if (!value.is_string())
+          fail(origin_, ": __metadata__[\"", utf8::printable(key), "\"] must be a string, got ", value.type_name());
         metadata_[key] = value.get<std::string>();
       }
       continue;
     }
-    const std::string where = origin_ + ": tensor '" + name + "'";
+    const std::string where = origin_ + ": tensor '" + utf8::printable(name) + "'";
     if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets"))
       fail(where, " must be an object with dtype, shape and data_offsets");
+    for (const auto& [field, value] : entry.items())
+      if (field != "dtype" && field != "shape" && field != "data_offsets")
+        fail(where, " has the unknown field \"", utf8::printable(field), "\" (a tensor has dtype, shape and data_offsets)");
     const json& dtype = entry["dtype"];
     TensorInfo info{};
     if (dtype == "F32") {
@@ -120,22 +122,22 @@ Safetensors::Safetensors(const uint8_t* bytes, size_t size, std::string origin) 
     } else if (dtype == "I8") {
       info.dtype = DType::I8;
     } else {
-      fail(where, " has dtype ", dtype.dump(), "; supported: \"F32\", \"F16\", \"I8\"");
+      fail(where, " has dtype ", brief(dtype), "; supported: \"F32\", \"F16\", \"I8\"");
     }
     const json& shape = entry["shape"];
-    if (!shape.is_array() || shape.size() > 8) fail(where, " has a malformed shape ", shape.dump());
+    if (!shape.is_array() || shape.size() > 8) fail(where, " has a malformed shape ", brief(shape));
     uint64_t elements = 1;
     for (const json& d : shape) {
       if (!d.is_number_unsigned() || d.get<uint64_t>() > (1ull << 32))
-        fail(where, " has a malformed shape ", shape.dump(), " (dimensions must be integers in [0, 2^32])");
+        fail(where, " has a malformed shape ", brief(shape), " (dimensions must be integers in [0, 2^32])");
       info.shape.push_back(d.get<int64_t>());
       elements *= d.get<uint64_t>();
-      if (elements > (1ull << 40)) fail(where, " has an absurd shape ", shape.dump());
+      if (elements > (1ull << 40)) fail(where, " has an absurd shape ", brief(shape));
     }
     const json& offsets = entry["data_offsets"];
     if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
         !offsets[1].is_number_unsigned())
-      fail(where, " has malformed data_offsets ", offsets.dump(), " (expected [begin, end])");
+      fail(where, " has malformed data_offsets ", brief(offsets), " (expected [begin, end])");
     info.begin = offsets[0].get<uint64_t>();
     info.end = offsets[1].get<uint64_t>();
     if (info.begin > info.end || info.end > data_size)
@@ -157,7 +159,8 @@ Safetensors::Safetensors(const uint8_t* bytes, size_t size, std::string origin) 
     const TensorInfo& info = tensors_.at(*name);
     if (info.begin == info.end) continue;
     if (begin < covered)
-      fail(origin_, ": tensor '", *name, "' (bytes ", info.begin, "-", info.end, ") overlaps tensor '", *previous,
+      fail(origin_, ": tensor '", utf8::printable(*name), "' (bytes ", info.begin, "-", info.end, ") overlaps tensor '",
+           utf8::printable(*previous),
            "' (ending at byte ", covered, ")");
     if (begin > covered) fail(origin_, ": bytes ", covered, "-", begin, " of the data section belong to no tensor");
     covered = info.end;
@@ -181,7 +184,7 @@ void Safetensors::read_f32(const std::string& name, float* out) const {
       out[i] = half_to_float(static_cast<uint16_t>(p[2 * i] | p[2 * i + 1] << 8));
     }
     if (!std::isfinite(out[i]))
-      fail(origin_, ": tensor '", name, "' holds ", std::isnan(out[i]) ? "NaN" : "Inf", " at index ", i);
+      fail(origin_, ": tensor '", utf8::printable(name), "' holds ", std::isnan(out[i]) ? "NaN" : "Inf", " at index ", i);
   }
 }
 

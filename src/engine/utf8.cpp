@@ -80,12 +80,44 @@ std::string ascii_lower(const std::string& s) {
   return out;
 }
 
+std::string printable(const std::string& text, size_t max_bytes) {
+  std::string out;
+  size_t i = 0;
+  for (; i < text.size() && i < max_bytes;) {
+    unsigned cp;
+    const size_t n = decode(text, i, &cp);
+    char escape[12];
+    if (n == 0) {
+      std::snprintf(escape, sizeof escape, "\\x%02x", static_cast<unsigned>(static_cast<unsigned char>(text[i])));
+      out += escape;
+      i += 1;
+      continue;
+    }
+    if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp < 0x20 || cp == 0x7F) {
+      std::snprintf(escape, sizeof escape, "\\x%02x", cp);
+      out += escape;
+    } else if (cp >= 0x80 && cp < 0xA0) {
+      std::snprintf(escape, sizeof escape, "\\u%04x", cp);
+      out += escape;
+    } else {
+      out.append(text, i, n);
+    }
+    i += n;
+  }
+  if (i < text.size()) out += "… (" + std::to_string(text.size()) + " bytes)";
+  return out;
+}
+
 std::string describe(const std::string& symbol) {
   unsigned cp = 0;
   size_t n = symbol.empty() ? 0 : decode(symbol, 0, &cp);
   char hex[16];
   std::snprintf(hex, sizeof hex, "U+%04X", cp);
-  if (n != symbol.size() || n == 0) return "'" + symbol + "'";  // a multi-symbol token ("space" split)
+  if (n != symbol.size() || n == 0) return "'" + printable(symbol) + "'";  // a multi-symbol token ("space" split)
   if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) ||
       cp == 0xFEFF)
     return hex;
@@ -101,7 +133,7 @@ std::string summarize(const std::vector<std::string>& tokens, const std::vector<
     if (std::find(skip.begin(), skip.end(), i) != skip.end()) continue;
     ++total;
     if (out.size() < 60) {
-      out += (out.empty() ? "" : " ") + tokens[i];
+      out += (out.empty() ? "" : " ") + printable(tokens[i], 16);
       ++shown;
     }
   }
