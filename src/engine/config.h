@@ -63,6 +63,7 @@ struct ModelConfig {
   Vocabulary target_vocab;
   int source_pad = -1;
   int target_pad = -1, bos = -1, eos = -1;
+  int sep = -1;                 // decoder-only G2P: the token between the letters and the phonemes; -1 if none
 
   bool has_encoder() const { return architecture == Architecture::EncoderDecoder; }
   int head_dim() const { return d_model / n_heads; }
