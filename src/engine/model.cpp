@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "safetensors.h"
+#include "utf8.h"
 
 namespace stepwise {
 
@@ -140,7 +141,7 @@ class Binder : public TensorSink {
   void finish(std::vector<float>* arena, int64_t* parameters) {
     for (const auto& [name, info] : file_.tensors()) {
       if (!claimed_.count(name))
-        fail(file_.origin(), ": unexpected tensor '", name, "' (shape ", shape_string(info.shape),
+        fail(file_.origin(), ": unexpected tensor '", utf8::printable(name), "' (shape ", shape_string(info.shape),
              "): this model's configuration has no such weight");
     }
     arena->assign(size_, 0.0f);
@@ -158,6 +159,7 @@ class Binder : public TensorSink {
           for (int64_t r = 0; r < shape[0]; ++r)
             for (int64_t c = 0; c < shape[1]; ++c) dst[r * shape[1] + c] *= scale[static_cast<size_t>(r)];
         }
+        check_magnitude(e, dst);
         *parameters += file_.tensors().at(e.name).elements();
       }
       *e.slot = dst;
@@ -190,6 +192,24 @@ class Binder : public TensorSink {
     size_t offset;
     std::vector<float> values;
   };
+
+  // Finite is not enough: a weight of 1e30 overflows float32 in the first product it enters (and an int8
+  // value times a large finite scale can be Inf). Trained weights lie far inside float16's range, so
+  // anything outside it is a broken or hostile file, rejected here rather than as NaN logits later.
+  void check_magnitude(const Entry& e, const float* values) const {
+    const int64_t n = file_.tensors().at(e.name).elements();
+    for (int64_t i = 0; i < n; ++i) {
+      if (std::fabs(values[i]) <= kMaxWeight) continue;  // (NaN fails this test too)
+      const std::vector<int64_t>& shape = file_.tensors().at(e.name).shape;
+      std::string where = "index " + std::to_string(i);
+      if (shape.size() == 2) where = concat("[", i / shape[1], ", ", i % shape[1], "]");
+      fail(file_.origin(), ": tensor '", e.name, "' holds ", values[i], " at ", where,
+           e.scale.empty() ? "" : " (int8 value times its row's scale)", "; weights must lie within +-", kMaxWeight,
+           " (the float16 range): larger ones overflow float32 at run time");
+    }
+  }
+  static constexpr float kMaxWeight = 65504.0f;
+
   const Safetensors& file_;
   std::vector<Entry> entries_;
   std::unordered_set<std::string> claimed_;
