@@ -310,3 +310,168 @@ TEST_CASE("int8 errors: missing or malformed scales, int8 vectors, stray scales"
     CHECK_THROWS_WITH(load_parts(p), Contains("unexpected tensor 'generator.weight.scale' (shape [10])"));
   }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Hostile files: what a fuzzer or an attacker sends, each once a crash, a silent wrong answer or an
+// unbounded allocation.
+
+namespace {
+
+// A file with this exact header text (no re-serialisation: duplicate keys and odd nesting survive).
+std::vector<uint8_t> with_header_text(const std::string& header, const std::vector<uint8_t>& data) {
+  std::vector<uint8_t> bytes;
+  bytes.reserve(8 + header.size() + data.size());
+  const uint64_t n = header.size();
+  for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<uint8_t>(n >> (8 * i)));
+  for (char c : header) bytes.push_back(static_cast<uint8_t>(c));
+  for (uint8_t b : data) bytes.push_back(b);
+  return bytes;
+}
+
+// The message of the Error `f` throws (a test fails if it throws none).
+template <typename F>
+std::string message_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  FAIL("no error was thrown");
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("deeply nested JSON is refused at a fixed depth, in the header and in the configuration", "[loader][errors][hostile]") {
+  const SafetensorsParts p = parts();
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  SECTION("in a tensor's dtype, shape or offsets") {
+    for (const char* field : {"dtype", "shape", "data_offsets"}) {
+      std::string header = p.header.dump();
+      const std::string key = std::string("\"") + field + "\":";
+      const size_t at = header.find(key, header.find("\"generator.bias\"")) + key.size();
+      header.insert(at, deep + ",\"x\":");  // the field's first value is the deep one, then a duplicate
+      CHECK_THROWS_WITH(load(with_header_text(header, p.data)),
+                        Contains("broken.safetensors: the safetensors header nests arrays and objects more than 16 levels deep"));
+    }
+  }
+  SECTION("in a configuration field") {
+    std::string config = p.config().dump();
+    config.insert(config.find("\"d_model\":") + 10, deep + ",\"x\":");
+    SafetensorsParts q = p;
+    q.header["__metadata__"]["stepwise"] = config;
+    CHECK_THROWS_WITH(load_parts(q), Contains("the model configuration nests arrays and objects more than 16 levels deep"));
+  }
+  SECTION("a 10 MB header of '[' is refused after reading 17 of them") {
+    CHECK_THROWS_WITH(load(with_header_text(std::string(10'000'000, '['), {})), Contains("more than 16 levels deep"));
+  }
+}
+
+TEST_CASE("wide JSON is refused before it is all held in memory", "[loader][errors][hostile]") {
+  SECTION("a vocabulary of 1.2 million tokens") {
+    SafetensorsParts p = parts();
+    std::string config = p.config().dump();
+    std::string tokens = "[";
+    for (int i = 0; i < 1'200'000; ++i) tokens += (i ? ",\"" : "\"") + std::to_string(i) + "\"";
+    tokens += "]";
+    const size_t at = config.find("\"tokens\":") + 9;
+    config.insert(at, tokens + ",\"x\":");
+    p.header["__metadata__"]["stepwise"] = config;
+    CHECK_THROWS_WITH(load_parts(p), Contains("the model configuration has an array of more than 1048577 values"));
+  }
+  SECTION("five million values in the header") {
+    std::string values = "{\"a\":[";
+    for (int i = 0; i < 5'000'000; ++i) values += i % 1000 ? ",0" : (i ? "],\"" + std::to_string(i) + "\":[0" : "0");
+    values += "]}";
+    CHECK_THROWS_WITH(load(with_header_text(values, {})), Contains("the safetensors header holds more than 4194304 JSON values"));
+  }
+}
+
+TEST_CASE("duplicate tensor names and duplicate configuration keys are refused", "[loader][errors][hostile]") {
+  const SafetensorsParts p = parts();
+  SECTION("a tensor listed twice (the last one used to win silently)") {
+    std::string header = p.header.dump();
+    const std::string entry = "\"generator.bias\":" + p.header["generator.bias"].dump();
+    header.insert(1, entry + ",");
+    CHECK_THROWS_WITH(load(with_header_text(header, p.data)),
+                      Contains("broken.safetensors: the safetensors header has the key \"generator.bias\" twice in one object"));
+  }
+  SECTION("a configuration key given twice") {
+    std::string config = p.config().dump();
+    config.insert(1, "\"d_model\":32,");
+    SafetensorsParts q = p;
+    q.header["__metadata__"]["stepwise"] = config;
+    CHECK_THROWS_WITH(load_parts(q), Contains("the model configuration has the key \"d_model\" twice in one object"));
+  }
+}
+
+TEST_CASE("unknown configuration keys are refused, naming the nearest known one", "[loader][errors][hostile]") {
+  CHECK_THROWS_WITH(load_parts(with_config("norm_frist", true)),
+                    Contains("broken.safetensors: unknown config field 'norm_frist' (did you mean 'norm_first'?)"));
+  CHECK_THROWS_WITH(load_parts(with_config("colour", "blue")), Contains("unknown config field 'colour'") && !Contains("did you mean"));
+  SafetensorsParts p = parts();
+  json c = p.config();
+  c["target_vocab"]["eso"] = "</s>";
+  p.set_config(c);
+  CHECK_THROWS_WITH(load_parts(p), Contains("unknown config field 'target_vocab.eso' (did you mean 'target_vocab.eos'?)"));
+  // The training-only field is known (and ignored): files written by tools/stepwise_py carry it.
+  CHECK_NOTHROW(load_parts(with_config("dropout", 0.1)));
+}
+
+TEST_CASE("messages escape control characters and stay short, whatever the file holds", "[loader][errors][hostile]") {
+  SECTION("a tensor name with ESC and a newline") {
+    SafetensorsParts p = parts();
+    p.add("evil\x1b[2J\nname\xc2\x9b", {1}, {1.0f});
+    const std::string message = message_of([&] { load_parts(p); });
+    CHECK_THAT(message, Contains("unexpected tensor 'evil\\x1b[2J\\nname\\u009b'"));
+    CHECK(message.find('\x1b') == std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+  SECTION("a 5 MB tensor name") {
+    SafetensorsParts p = parts();
+    p.add(std::string(5'000'000, 'n'), {1}, {1.0f});
+    const std::string message = message_of([&] { load_parts(p); });
+    CHECK_THAT(message, Contains("… (5000000 bytes)"));
+    CHECK(message.size() < 300);
+  }
+  SECTION("a 1 MB configuration value") {
+    const std::string message = message_of([&] { load_parts(with_config("activation", std::string(1'000'000, 'x'))); });
+    CHECK_THAT(message, Contains("config field 'activation' must be one of \"relu\", \"gelu\", got \"xxxx"));
+    CHECK(message.size() < 300);
+  }
+  SECTION("a shape of a million dimensions") {
+    SafetensorsParts p = parts();
+    p.header["generator.bias"]["shape"] = json(std::vector<int>(1'000'000, 1));
+    const std::string message = message_of([&] { load_parts(p); });
+    CHECK_THAT(message, Contains("tensor 'generator.bias' has a malformed shape [1,1,1"));
+    CHECK(message.size() < 300);
+  }
+}
+
+TEST_CASE("weights that overflow float32 at run time are refused at load", "[loader][errors][hostile]") {
+  SECTION("an int8 matrix whose finite scale times 127 is Inf") {
+    auto p = SafetensorsParts::split(fixtures::read_bytes(fixtures::model_path("prenorm_gelu_learned_tied_q8")));
+    const std::string tensor = "transformer.decoder.layers.0.linear2.weight";  // [16, 24]
+    p.remove(tensor + ".scale");
+    std::vector<float> scales(16, 0.01f);
+    scales[5] = 3e36f;
+    p.add(tensor + ".scale", {16}, scales);
+    CHECK_THROWS_WITH(load_parts(p), Contains("tensor '" + tensor + "' holds ") && Contains(" at [5, ") &&
+                                         Contains("(int8 value times its row's scale); weights must lie within +-65504"));
+  }
+  SECTION("a finite float32 weight far outside any trained model's range") {
+    SafetensorsParts p = parts();
+    write_float(&p, "generator.bias", 1e30f);
+    CHECK_THROWS_WITH(load_parts(p), Contains("tensor 'generator.bias' holds 1e+30 at index 0; weights must lie within +-65504"));
+  }
+  SECTION("layer_norm_eps positive as a double, 0 as a float") {
+    CHECK_THROWS_WITH(load_parts(with_config("layer_norm_eps", 1e-50)),
+                      Contains("config field 'layer_norm_eps' is 1e-50, which is 0 or subnormal in float32"));
+  }
+}
+
+TEST_CASE("unknown fields in a tensor entry are refused", "[loader][errors][hostile]") {
+  SafetensorsParts p = parts();
+  p.header["generator.bias"]["dtpye"] = "F16";
+  CHECK_THROWS_WITH(load_parts(p), Contains("tensor 'generator.bias' has the unknown field \"dtpye\""));
+}
