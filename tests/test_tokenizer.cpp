@@ -38,3 +38,25 @@ TEST_CASE("a decoder-only model reads its prompt in the target vocabulary, witho
   CHECK_THROWS_WITH(encode_input(c, "A </s>"), Contains("'</s>' at position 2 is not in the model's vocabulary"));
   CHECK_THROWS_WITH(encode_input(c, "   "), Contains("the input is empty"));
 }
+
+TEST_CASE("a decoder-only model with a separator reads a word as its letters, then <sep>", "[tokenizer]") {
+  // The fixture's 10 target tokens renamed to a G2P-style vocabulary: letters, <sep>, phonemes.
+  auto parts = fixtures::SafetensorsParts::split(fixtures::read_bytes(fixtures::model_path("decoder_only_postnorm_relu")));
+  fixtures::json config = parts.config();
+  config["target_vocab"]["tokens"] = {"<pad>", "<s>", "</s>", "<sep>", "a", "b", "c", "'", "AY1", "B"};
+  config["target_vocab"]["sep"] = "<sep>";
+  parts.set_config(config);
+  const auto bytes = parts.join();
+  auto model = Model::load_bytes(bytes.data(), bytes.size(), "g2p-style");
+  const ModelConfig& c = model->config();
+  REQUIRE(c.sep == 3);
+  CHECK(encode_input(c, "cab'") == std::vector<int>{6, 4, 5, 7, 3});
+  CHECK(encode_input(c, "CAB") == std::vector<int>{6, 4, 5, 3});  // letters fold to lowercase
+  // Phonemes and specials are not letters; the message lists only what may be typed.
+  CHECK(encode_input(c, "aB") == std::vector<int>{4, 5, 3});  // "B" is typed as the letter b, not the phoneme
+  CHECK_THROWS_WITH(encode_input(c, "a d"), Contains("a space at position 2 is not in the model's vocabulary (a b c ')"));
+  CHECK_THROWS_WITH(encode_input(c, "a<sep>"), Contains("'<' at position 2 is not in the model's vocabulary (a b c ')"));
+  CHECK_THROWS_WITH(encode_input(c, ""), Contains("the input is empty"));
+  CHECK_THROWS_WITH(encode_input(c, std::string(10, 'a')), Contains("the input is too long: 10 letters; this model reads at most 9"));
+  CHECK(decode_output(c, {4, 5, 3, 8, 9, c.eos}) == "a b <sep> AY1 B");
+}

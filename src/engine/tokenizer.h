@@ -9,7 +9,8 @@
 namespace stepwise {
 
 // The model's input for `text`: source-vocabulary ids for an encoder-decoder model (G2P: the letters of
-// a word), or a prompt in the target vocabulary for a decoder-only one. Rejects empty or over-long text,
+// a word), or a prompt in the target vocabulary for a decoder-only one -- for a decoder-only model with a
+// separator (target_vocab.sep), the word's letters followed by <sep>. Rejects empty or over-long text,
 // invalid UTF-8 and symbols outside the vocabulary, naming the symbol and its position.
 std::vector<int> encode_input(const ModelConfig& config, const std::string& text);
 
