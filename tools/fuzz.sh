@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing with libFuzzer + AddressSanitizer + UndefinedBehaviorSanitizer (clang-14):
-# the model loader, the decoding API and the tokenizer. Each target runs SECONDS seconds (default 60)
+# the model loader (inputs up to 4 MB, with deep and wide JSON seeds), the decoding API and the tokenizer. Each target runs SECONDS seconds (default 60)
 # from its seeds plus the corpus it grew in earlier runs (build-fuzz/corpus/), then prints its totals.
 # A crash stops with the reproducer in build-fuzz/artifacts/: add it to tests/fuzz/regressions/TARGET/.
 #
@@ -21,8 +21,14 @@ for target in "${targets[@]}"; do
   corpus=build-fuzz/corpus/$target
   artifacts=build-fuzz/artifacts/$target/
   mkdir -p "$corpus" "$artifacts"
+  # The loader reads whole model files: inputs up to 4 MB, seeded with deep and wide JSON
+  # (tools/fuzz_seeds.py) as well as the real models; the other targets read words and options.
+  max_len=65536
   case $target in
-    loader) seeds=(tests/fixtures weights) ;;
+    loader)
+      /usr/bin/python3 tools/fuzz_seeds.py build-fuzz/seeds/loader > /dev/null
+      seeds=(tests/fixtures weights build-fuzz/seeds/loader)
+      max_len=4194304 ;;
     *) seeds=(tests/fuzz/seeds/$target) ;;
   esac
   log=build-fuzz/$target.log
@@ -32,11 +38,13 @@ for target in "${targets[@]}"; do
   extra=()
   [ "$target" = loader ] && extra=(-dict=tests/fuzz/loader.dict)
   ./build-fuzz/tests/fuzz/fuzz_$target "$corpus" "${seeds[@]}" tests/fuzz/regressions/$target -max_total_time="$seconds" \
-    -max_len=65536 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$artifacts" -print_final_stats=1 "${extra[@]}" \
+    -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$artifacts" -print_final_stats=1 "${extra[@]}" \
     > "$log" 2>&1 || status=$?
   execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
   cov=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+' || true)
-  echo "  executions ${execs:-?}, ${cov:-cov: ?}, corpus $(ls "$corpus" | wc -l) files, crashes $(ls "$artifacts" | wc -l)"
+  largest=$(find "$corpus" "${seeds[@]}" -type f -printf '%s\n' 2>/dev/null | sort -n | tail -1)
+  echo "  executions ${execs:-?}, ${cov:-cov: ?}, corpus $(ls "$corpus" | wc -l) files, largest input ${largest:-?} bytes" \
+       "(max_len $max_len), crashes $(ls "$artifacts" | wc -l)"
   if [ $status -ne 0 ]; then
     tail -40 "$log"
     echo "fuzz_$target FAILED: reproducer in $artifacts" >&2
