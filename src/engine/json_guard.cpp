@@ -11,36 +11,32 @@ using json = nlohmann::json;
 
 namespace {
 
-// Walks the parser's events: one frame per open container with its value count and, for objects, the
-// keys seen so far. Throwing from the callback stops the parse there: nothing past a violation is read.
+// A first pass over the text with nlohmann's SAX interface, which builds nothing: one frame per open
+// container with its value count and, for objects, the keys seen so far. Throwing stops the parse at
+// the first violation, so nothing past it is read. (nlohmann's parse callback could do the same checks
+// in one pass, but its DOM builder rescans the parent container after every child container closes:
+// quadratic time on a header of 50,000 tensors.)
 class Guard {
  public:
   explicit Guard(const std::string& what) : what_(what) {}
 
-  bool operator()(int depth, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start:
-        count_value();
-        if (depth + 1 > limits::kMaxJsonDepth)
-          fail(what_, " nests arrays and objects more than ", limits::kMaxJsonDepth, " levels deep");
-        frames_.push_back({event == json::parse_event_t::object_start, 0, {}});
-        break;
-      case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end:
-        frames_.pop_back();
-        break;
-      case json::parse_event_t::key: {
-        Frame& frame = frames_.back();
-        if (!frame.keys.insert(parsed.get_ref<const std::string&>()).second)
-          fail(what_, " has the key ", brief(parsed), " twice in one object");
-        break;
-      }
-      case json::parse_event_t::value:
-        count_value();
-        break;
-    }
+  bool null() { return value(); }
+  bool boolean(bool) { return value(); }
+  bool number_integer(json::number_integer_t) { return value(); }
+  bool number_unsigned(json::number_unsigned_t) { return value(); }
+  bool number_float(json::number_float_t, const json::string_t&) { return value(); }
+  bool string(json::string_t&) { return value(); }
+  bool binary(json::binary_t&) { return value(); }
+  bool start_object(std::size_t) { return open(true); }
+  bool start_array(std::size_t) { return open(false); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool key(json::string_t& key) {
+    if (!frames_.back().keys.insert(key).second) fail(what_, " has the key ", brief(key), " twice in one object");
     return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    fail(what_, " is not valid JSON: ", e.what());
   }
 
  private:
@@ -51,11 +47,23 @@ class Guard {
   };
 
   // A value (or container) inside the innermost open container.
-  void count_value() {
+  bool value() {
     if (++total_ > limits::kMaxJsonValues) fail(what_, " holds more than ", limits::kMaxJsonValues, " JSON values");
     if (!frames_.empty() && ++frames_.back().values > limits::kMaxJsonContainer)
       fail(what_, " has an ", frames_.back().object ? "object" : "array", " of more than ",
            limits::kMaxJsonContainer, " values");
+    return true;
+  }
+  bool open(bool object) {
+    value();
+    if (frames_.size() + 1 > static_cast<size_t>(limits::kMaxJsonDepth))
+      fail(what_, " nests arrays and objects more than ", limits::kMaxJsonDepth, " levels deep");
+    frames_.push_back({object, 0, {}});
+    return true;
+  }
+  bool close() {
+    frames_.pop_back();
+    return true;
   }
 
   const std::string& what_;
@@ -67,10 +75,10 @@ class Guard {
 
 json parse_bounded(const char* begin, const char* end, const std::string& what) {
   Guard guard(what);
+  json::sax_parse(begin, end, &guard);
+  // Within the limits, the ordinary parser (iterative, linear) builds the value.
   try {
-    return json::parse(begin, end, [&guard](int depth, json::parse_event_t event, json& parsed) {
-      return guard(depth, event, parsed);
-    });
+    return json::parse(begin, end);
   } catch (const json::exception& e) {
     fail(what, " is not valid JSON: ", e.what());
   }
