@@ -3,6 +3,11 @@
 that pins the engine to PyTorch on real weights (tests/test_g2p.cpp).
 
     /usr/bin/python3 tools/g2p_data.py && /usr/bin/python3 tools/make_g2p_fixture.py
+    /usr/bin/python3 tools/make_g2p_fixture.py --model weights/g2p-cmudict-decoder-only.safetensors \
+        --out tests/fixtures/g2p_decoder_only_parity.json
+
+For a decoder-only model the word is its prompt, `<s> letters <sep>` (tools/train_g2p.py), and the greedy
+tokens are the ones chosen after it.
 
 For the first 200 words of the test split: PyTorch's greedy tokens (no cache, the whole prefix
 recomputed each step); for the first 20: the teacher-forced logits of that greedy sequence. The file
@@ -26,17 +31,27 @@ args = parser.parse_args()
 torch.set_num_threads(1)
 model = load_model(args.model)
 c = model.config
-src_index = {t: i for i, t in enumerate(c["source_vocab"]["tokens"])}
-bos = c["target_vocab"]["tokens"].index(c["target_vocab"]["bos"])
+decoder_only = c["architecture"] == "decoder-only"
+tgt_tokens = c["target_vocab"]["tokens"]
+src_index = {t: i for i, t in enumerate(tgt_tokens if decoder_only else c["source_vocab"]["tokens"])}
+bos = tgt_tokens.index(c["target_vocab"]["bos"])
 words = list(read_split(args.data))[:200]
 cases = []
 with torch.no_grad():
     for i, word in enumerate(words):
-        src = torch.tensor([[src_index[ch] for ch in word]])
-        greedy = model.greedy(src)
+        letters = [src_index[ch] for ch in word]
+        if decoder_only:
+            prompt = letters + [tgt_tokens.index(c["target_vocab"]["sep"])]
+            greedy = model.greedy(None, prefix=prompt)
+        else:
+            src = torch.tensor([letters])
+            greedy = model.greedy(src)
         case = {"word": word, "greedy": greedy}
         if i < 20:
-            case["logits"] = model(src, torch.tensor([[bos] + greedy[:-1]]))[0].tolist()
+            if decoder_only:
+                case["logits"] = model.decode(torch.tensor([[bos] + prompt + greedy[:-1]]))[0].tolist()
+            else:
+                case["logits"] = model(src, torch.tensor([[bos] + greedy[:-1]]))[0].tolist()
         cases.append(case)
 with open(args.model, "rb") as f:
     raw = f.read()
