@@ -13,6 +13,7 @@ packages=(
   clang-14 libclang-rt-14-dev                      # libFuzzer and the sanitizers
   python3-torch python3-numpy libopenblas0-pthread # training and reference outputs (OpenBLAS: 15x faster torch)
   chromium                                         # browser tests and benchmarks
+  firefox-esr webkit2gtk-driver xvfb               # the page in Firefox and WebKit (tests/engines/; the driver runs under xvfb-run)
 )
 missing=()
 for p in "${packages[@]}"; do
