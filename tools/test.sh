@@ -8,6 +8,7 @@
 #   5. the WebAssembly build under Node: golden fixtures, endurance, native/WASM agreement
 #   6. the benchmark on a tiny setting, to keep it working
 #   7. the page in headless Chromium, served under a sub-path and opened from file://
+#   8. the page's core in Firefox ESR and WebKit (WebKitGTK), sub-path and file://; serve.mjs's root
 #
 #   bash tools/test.sh          (FUZZ_SECONDS=N to fuzz longer than the default 45 s per target)
 set -euo pipefail
@@ -49,5 +50,8 @@ node tools/bench/run.mjs --quick --no-build --out build/bench-quick > /dev/null
 step "the page in headless Chromium (site/, tests/browser/): sub-path and file://, parity with the CLI, abuse"
 node tools/build_site.mjs
 node --test tests/browser/
+
+step "the page's core in Firefox ESR and WebKitGTK (tests/engines/): sub-path and file://, CLI parity, bad files; serve.mjs stays in its root"
+node --test tests/engines/
 
 step "all tests passed"
