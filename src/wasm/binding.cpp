@@ -3,12 +3,18 @@
 // turns C++ exceptions into a status plus a message (sw_last_error). No model logic lives here.
 //
 // Conventions: functions returning int give -1 on error (0 for handles); pointers are views into the
-// module's memory, valid until the next call that may allocate.
+// module's memory, valid until the next call that may allocate. Running out of memory (std::bad_alloc,
+// with the heap at its maximum) is an error like any other: "out of WebAssembly memory (...)".
 #include <emscripten/emscripten.h>
+#include <emscripten/heap.h>
 #include <malloc.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
@@ -20,7 +26,21 @@ using namespace stepwise;
 
 namespace {
 
-std::string last_error;
+// The last error's message. Its buffer is reserved up front so that recording an error never needs
+// memory when the heap is exhausted (a throw from inside a catch handler would abort the module).
+std::string last_error = [] {
+  std::string s;
+  s.reserve(1024);
+  return s;
+}();
+
+void set_error(const char* message) noexcept {
+  try {
+    last_error.assign(message);
+  } catch (...) {  // longer than the reserved buffer, and no memory left to grow it: keep what fits
+    last_error.assign(message, std::min(std::strlen(message), last_error.capacity()));
+  }
+}
 
 struct Session {
   std::shared_ptr<const Model> model;
@@ -43,10 +63,15 @@ template <typename F, typename R>
 R guarded(F&& f, R on_error) {
   try {
     return f();
+  } catch (const std::bad_alloc&) {
+    char message[128];
+    std::snprintf(message, sizeof message, "out of WebAssembly memory (%zu bytes in use, at most %zu)",
+                  static_cast<size_t>(mallinfo().uordblks), emscripten_get_heap_max());
+    set_error(message);
   } catch (const std::exception& e) {
-    last_error = e.what();
+    set_error(e.what());
   } catch (...) {
-    last_error = "unknown error";
+    set_error("unknown error");
   }
   return on_error;
 }
@@ -103,13 +128,18 @@ EMSCRIPTEN_KEEPALIVE const char* sw_kernels() { return kernels::name(); }
 EMSCRIPTEN_KEEPALIVE const char* sw_last_error() { return last_error.c_str(); }
 // Bytes currently allocated on the module's heap (for the endurance tests: must stay flat).
 EMSCRIPTEN_KEEPALIVE double sw_heap_allocated() { return static_cast<double>(mallinfo().uordblks); }
+// The most the module's memory may grow to (MAXIMUM_MEMORY): what a model file and its weights must fit in.
+EMSCRIPTEN_KEEPALIVE double sw_heap_max() { return static_cast<double>(emscripten_get_heap_max()); }
+// Models and sessions not yet freed (for the tests of runs left to the garbage collector).
+EMSCRIPTEN_KEEPALIVE int sw_live_handles() { return static_cast<int>(models.size() + sessions.size()); }
 
 // --- models ------------------------------------------------------------------------------------------
 
 EMSCRIPTEN_KEEPALIVE int sw_model_load(const uint8_t* bytes, int size, const char* origin) {
   return guarded([&] {
     if (size < 0) fail("negative model size");
-    models[next_handle] = Model::load_bytes(bytes, static_cast<size_t>(size), origin);
+    if (bytes == nullptr) fail("no model bytes (null pointer: the allocation for them failed)");
+    models[next_handle] = Model::load_bytes(bytes, static_cast<size_t>(size), origin ? origin : "model");
     return next_handle++;
   }, 0);
 }
