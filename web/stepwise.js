@@ -10,7 +10,20 @@
 //
 // Arrays returned by step() and forward() are zero-copy views into the module's memory: they are valid
 // until the next call into this module. Keep what you need with .slice(). Errors raised by the engine
-// arrive as StepwiseError with the engine's message.
+// arrive as StepwiseError with the engine's message; so do the wrapper's own checks, made before
+// anything reaches the module: every option (type, finite, integer where the engine takes one, the
+// engine's range, judged on the value the engine would receive), every character of the text (a NUL
+// would cut it short, a lone UTF-16 surrogate has no UTF-8 form) and every allocation (a model file that
+// does not fit in WebAssembly memory is refused naming its size; the module keeps working).
+//
+// Call dispose() on every run and model you are done with. Each holds memory inside the WebAssembly
+// module (a G2P run about 140 kB, a model its weights) that JavaScript's garbage collector cannot see:
+// it frees the JavaScript object but knows nothing of the memory behind it. A FinalizationRegistry
+// frees the module's side of a run or model that was dropped without dispose() - a safety net, not a
+// substitute: it acts only after a collection, which the collector schedules by the JavaScript memory
+// it sees (the wrapper makes undisposed runs weigh what they hold, see HEAVY_AFTER), and its callbacks
+// run only once control returns to the event loop: a synchronous loop of undisposed runs is never freed
+// while it runs.
 import createStepwiseModule from '#stepwise-wasm';
 
 export class StepwiseError extends Error {
@@ -21,6 +34,7 @@ export class StepwiseError extends Error {
 }
 
 const STRATEGIES = { greedy: 0, sample: 1, beam: 2 };
+// The options of start(); anything else is refused by name.
 const DEFAULT_OPTIONS = {
   strategy: 'greedy',
   temperature: 1,
@@ -56,6 +70,7 @@ export async function info() {
  */
 export async function load(source, { name } = {}) {
   const M = await module();
+  if (name !== undefined) checkText(name, 'model name');
   let bytes;
   let origin = name;
   if (typeof source === 'string' || source instanceof URL) {
@@ -85,15 +100,160 @@ const callInt = (M, r) => check(M, r, (x) => x === -1);
 const callHandle = (M, r) => check(M, r, (x) => x === 0);
 const callPointer = (M, r) => check(M, r, (x) => x === 0);
 
-function withString(M, text, f) {
-  if (typeof text !== 'string') throw new StepwiseError(`expected text, got ${typeof text}`);
+// --- allocations -------------------------------------------------------------------------------------
+
+const INT32_MAX = 2 ** 31 - 1;
+const OUT_OF_MEMORY = 'out of WebAssembly memory';  // how the binding reports std::bad_alloc
+const grouped = (n) => n.toLocaleString('en-US');
+
+function doesNotFit(M, what, size) {
+  return `${what} of ${grouped(size)} bytes does not fit in WebAssembly memory ` +
+    `(at most ${grouped(M._sw_heap_max())} bytes, ${grouped(M._sw_heap_allocated())} of them in use)`;
+}
+
+// `size` bytes of the module's heap, or a StepwiseError naming `what` did not fit. malloc returns 0 when
+// the heap cannot grow enough; its size argument is 32-bit, so larger sizes are refused before the call
+// (they would wrap to a small allocation).
+function allocate(M, size, what) {
+  const pointer = size <= INT32_MAX && size <= M._sw_heap_max() ? M._malloc(Math.max(1, size)) : 0;
+  if (pointer === 0) throw new StepwiseError(doesNotFit(M, what, size));
+  return pointer;
+}
+
+// --- text --------------------------------------------------------------------------------------------
+
+// A NUL would end the C string early; an unpaired surrogate has no UTF-8 form (stringToUTF8 would
+// write another character in its place). With the u flag a pair is one code point, so the surrogate
+// range matches only the lone ones.
+const BAD_CHARACTER = /[\0\uD800-\uDFFF]/u;
+
+// Refuses what the conversion to UTF-8 would cut or garble. Positions count characters (code points)
+// from 1, as the engine's messages do.
+function checkText(text, what) {
+  if (typeof text !== 'string') throw new StepwiseError(`${what} must be text, got ${describe(text)}`);
+  const match = BAD_CHARACTER.exec(text);
+  if (match === null) return;
+  const position = [...text.slice(0, match.index)].length + 1;
+  const unit = match[0].charCodeAt(0);
+  if (unit === 0) throw new StepwiseError(`${what}: NUL (U+0000) at position ${position} is not allowed (it would end the text there)`);
+  const hex = unit.toString(16).toUpperCase();
+  throw new StepwiseError(`${what}: lone surrogate U+${hex} at position ${position} is not a character (half of a UTF-16 pair without its other half)`);
+}
+
+function withString(M, text, what, f) {
+  checkText(text, what);
   const size = M.lengthBytesUTF8(text) + 1;
-  const pointer = M._malloc(size);
+  const pointer = allocate(M, size, what);
   try {
     M.stringToUTF8(text, pointer, size);
     return f(pointer);
   } finally {
     M._free(pointer);
+  }
+}
+
+// --- options -----------------------------------------------------------------------------------------
+
+// A value as a message shows it: numbers as JavaScript writes them (NaN, Infinity), strings quoted.
+function describe(value) {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  if (typeof value === 'function') return 'a function';
+  return String(value);
+}
+
+// Each number option: integer or not, the engine's rule (decoding.cpp, DecodeOptions::validate; the seed's
+// in binding.cpp) and its wording. The binding takes integers as int32 and the other numbers as float32:
+// an integer above 2^31 - 1 would wrap, a positive float below 1e-45 would become 0, so ranges are judged
+// on both the value given and the value the engine would receive.
+const NUMBER_OPTIONS = {
+  temperature: { integer: false, valid: (x) => x > 0 && x <= 100, rule: 'temperature must be greater than 0 and at most 100' },
+  topK: { integer: true, valid: (x) => x >= 0 && x <= INT32_MAX, rule: `top_k must be 0 (off) or a positive number of tokens (at most ${INT32_MAX})` },
+  topP: { integer: false, valid: (x) => x > 0 && x <= 1, rule: 'top_p must be in (0, 1]' },
+  seed: { integer: true, valid: (x) => x >= 0 && x <= Number.MAX_SAFE_INTEGER, rule: 'seed must be a whole number in [0, 2^53)' },
+  beamWidth: { integer: true, valid: (x) => x >= 1 && x <= 64, rule: 'beam width must be between 1 and 64' },
+  lengthPenalty: { integer: false, valid: (x) => Math.abs(x) <= 10, rule: 'length_penalty must be between -10 and 10' },
+  nBest: { integer: true, valid: (x, o) => x >= 1 && x <= o.beamWidth, rule: (o) => `n_best must be between 1 and the beam width ${o.beamWidth}` },
+  maxLength: { integer: true, valid: (x) => x >= 0 && x <= INT32_MAX, rule: `max_length must be 0 (the model's limit) or positive (at most ${INT32_MAX})` },
+};
+
+function number(options, key) {
+  const { integer, valid, rule } = NUMBER_OPTIONS[key];
+  const value = options[key];
+  if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new StepwiseError(`option ${key} must be ${integer ? 'an integer' : 'a finite number'}, got ${describe(value)}`);
+  }
+  const received = integer ? value : Math.fround(value);
+  if (!valid(value, options) || !valid(received, options)) {
+    const as32 = received !== value && !valid(received, options) ? ` (${received} as a 32-bit float)` : '';
+    throw new StepwiseError(`option ${key}: ${typeof rule === 'function' ? rule(options) : rule}, got ${describe(value)}${as32}`);
+  }
+  return value;
+}
+
+// The options of start(), checked: defaults for the ones left out (or undefined), every value valid.
+function decodeOptions(options) {
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object' || Array.isArray(options)) throw new StepwiseError(`options must be an object, got ${describe(options)}`);
+  const merged = { ...DEFAULT_OPTIONS };
+  for (const [key, value] of Object.entries(options)) {
+    if (!Object.hasOwn(DEFAULT_OPTIONS, key)) {
+      throw new StepwiseError(`unknown option ${JSON.stringify(key)} (the options are ${Object.keys(DEFAULT_OPTIONS).join(', ')})`);
+    }
+    if (value !== undefined) merged[key] = value;
+  }
+  const { strategy } = merged;
+  if (typeof strategy !== 'string' || !Object.hasOwn(STRATEGIES, strategy)) {
+    throw new StepwiseError(`option strategy: unknown strategy ${describe(strategy)} (${Object.keys(STRATEGIES).join(', ')})`);
+  }
+  for (const key of Object.keys(NUMBER_OPTIONS)) number(merged, key);
+  return merged;
+}
+
+function causalOption(causal) {
+  if (typeof causal !== 'boolean') throw new StepwiseError(`option causal must be true or false, got ${describe(causal)}`);
+  return causal;
+}
+
+// --- runs and models left to the garbage collector ----------------------------------------------------
+
+// Frees the module's side of a run or model whose JavaScript object was collected without dispose().
+// dispose() unregisters the object first, so nothing is freed twice.
+let undisposed = 0;  // registered objects neither disposed nor collected yet
+const registry = new FinalizationRegistry(({ M, free, handle }) => {
+  undisposed--;
+  M[free](handle);
+});
+
+function track(object, M, free, handle) {
+  registry.register(object, { M, free, handle }, object);
+  undisposed++;
+}
+
+function untrack(object) {
+  if (registry.unregister(object)) undisposed--;
+}
+
+// The collector sees the small JavaScript objects, not the module memory behind them (a G2P run holds
+// about 140 kB), so on its own it lets undisposed runs pile up: measured in Node 20, up to 1,700 of them
+// (250 MB) alive at once, with an await every 100 runs. So once more than HEAVY_AFTER objects are
+// undisposed, each new run also holds a zero-filled ArrayBuffer as large as the module memory a run of its
+// model takes (measured on the model's first run): memory the collector does count, for exactly as long
+// as the run lives, which makes it collect about as often as the real footprint warrants (at most ~500
+// alive in the same measurement). Callers that dispose() their runs never get there and never pay.
+const HEAVY_AFTER = 64;
+const ballast = new WeakMap();   // run -> its ArrayBuffer
+const runBytes = new WeakMap();  // model -> module bytes taken by its first run
+
+function weigh(run, model) {
+  const bytes = runBytes.get(model) ?? 0;
+  if (undisposed <= HEAVY_AFTER || bytes === 0) return;
+  try {
+    ballast.set(run, new ArrayBuffer(bytes));
+  } catch {
+    // no memory even for that: the run goes without, the registry still frees it once collected
   }
 }
 
@@ -107,30 +267,25 @@ function perHeadRows(M, pointer, layers, heads, stride, length) {
   );
 }
 
-function number(options, key, { integer = false } = {}) {
-  const value = options[key];
-  if (typeof value !== 'number' || Number.isNaN(value) || (integer && !Number.isInteger(value))) {
-    throw new StepwiseError(`option ${key} must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-const registry = new FinalizationRegistry(({ M, free, handle }) => M[free](handle));
-
 export class Model {
   #M;
   #handle;
 
   constructor(M, bytes, origin) {
     this.#M = M;
-    const pointer = M._malloc(Math.max(1, bytes.length));
+    const pointer = allocate(M, bytes.length, 'model file');
     try {
-      M.HEAPU8.set(bytes, pointer);
-      this.#handle = withString(M, origin, (name) => callHandle(M, M._sw_model_load(pointer, bytes.length, name)));
+      M.HEAPU8.set(bytes, pointer);  // the view is read after malloc: it may have grown the memory
+      this.#handle = withString(M, origin, 'model name', (name) => callHandle(M, M._sw_model_load(pointer, bytes.length, name)));
+    } catch (error) {
+      if (error instanceof StepwiseError && error.message.startsWith(OUT_OF_MEMORY)) {
+        throw new StepwiseError(`${doesNotFit(M, 'model file', bytes.length)}: the engine ran out of memory while loading it`);
+      }
+      throw error;
     } finally {
       M._free(pointer);
     }
-    registry.register(this, { M, free: '_sw_model_free', handle: this.#handle }, this);
+    track(this, M, '_sw_model_free', this.#handle);
     const c = JSON.parse(M.UTF8ToString(callPointer(M, M._sw_model_config(this.#handle))));
     /** The model's configuration as stored in its file (see weights/README.md). */
     this.config = c;
@@ -148,9 +303,14 @@ export class Model {
     return this.#handle;
   }
 
-  /** Starts a run on `text` (a word for the G2P model). Options: see DEFAULT_OPTIONS. */
+  /**
+   * Starts a run on `text` (a word for the G2P model). Options (see DEFAULT_OPTIONS; left out or
+   * undefined: the default): strategy 'greedy' | 'sample' | 'beam'; temperature, topK, topP, seed
+   * (sampling); beamWidth, lengthPenalty, nBest (beam search); maxLength. Throws StepwiseError for an
+   * unknown option, a value of the wrong type or out of range, or text with a NUL or a lone surrogate.
+   */
   start(text, options = {}) {
-    return new Run(this, this.#M, text, { ...DEFAULT_OPTIONS, ...options });
+    return new Run(this, this.#M, text, decodeOptions(options));
   }
 
   /**
@@ -173,9 +333,13 @@ export class Model {
     return this.targetTokens[id];
   }
 
+  /**
+   * Frees the model's weights inside the module now (runs already started keep them until they are
+   * disposed). Call it when done; see the note at the top of this file.
+   */
   dispose() {
     if (this.#handle !== 0) {
-      registry.unregister(this);
+      untrack(this);
       this.#M._sw_model_free(this.#handle);
       this.#handle = 0;
     }
@@ -190,26 +354,19 @@ export class Run {
   constructor(model, M, text, options) {
     this.#M = M;
     this.#model = model;
-    this.options = options;
-    const strategy = STRATEGIES[options.strategy];
-    if (strategy === undefined) throw new StepwiseError(`unknown strategy '${options.strategy}' (greedy, sample, beam)`);
-    const args = [
-      strategy,
-      number(options, 'temperature'),
-      number(options, 'topK', { integer: true }),
-      number(options, 'topP'),
-      number(options, 'seed', { integer: true }),
-      number(options, 'beamWidth', { integer: true }),
-      number(options, 'lengthPenalty'),
-      number(options, 'nBest', { integer: true }),
-      number(options, 'maxLength', { integer: true }),
-    ];
+    this.options = options;  // checked by decodeOptions
+    const o = options;
+    const args = [STRATEGIES[o.strategy], o.temperature, o.topK, o.topP, o.seed, o.beamWidth, o.lengthPenalty, o.nBest, o.maxLength];
+    checkText(text, 'input');
+    const before = runBytes.has(model) ? null : M._sw_heap_allocated();
     this.#session = callHandle(M, M._sw_session_new(model.handle));
-    registry.register(this, { M, free: '_sw_session_free', handle: this.#session }, this);
+    track(this, M, '_sw_session_free', this.#session);
     try {
       callInt(M, M._sw_session_configure(this.#session, ...args));
-      const n = withString(M, text, (pointer) => callInt(M, M._sw_session_start(this.#session, pointer)));
+      const n = withString(M, text, 'input', (pointer) => callInt(M, M._sw_session_start(this.#session, pointer)));
       this.inputIds = i32(M, M._sw_session_input(this.#session), n);
+      if (before !== null) runBytes.set(model, Math.max(0, M._sw_heap_allocated() - before));
+      weigh(this, model);
     } catch (error) {
       this.dispose();
       throw error;
@@ -326,7 +483,8 @@ export class Run {
     const M = this.#M;
     const s = this.#handle;
     const c = this.#model.config;
-    const T = withString(M, targetText, (pointer) => callInt(M, M._sw_forward(s, pointer, causal ? 1 : 0)));
+    const mask = causalOption(causal) ? 1 : 0;
+    const T = withString(M, targetText, 'target', (pointer) => callInt(M, M._sw_forward(s, pointer, mask)));
     const S = this.#model.encoderDecoder ? this.inputIds.length : 0;
     const V = this.#model.targetTokens.length;
     const ids = i32(M, callPointer(M, M._sw_forward_target(s)), T);
@@ -344,9 +502,10 @@ export class Run {
     };
   }
 
+  /** Frees the run's buffers inside the module now. Call it when done; see the note at the top of this file. */
   dispose() {
     if (this.#session !== 0) {
-      registry.unregister(this);
+      untrack(this);
       this.#M._sw_session_free(this.#session);
       this.#session = 0;
     }
