@@ -1,5 +1,6 @@
-// The decode step's hot path allocates nothing: buffers are sized when a Generator is made, weights are
-// views into one arena, and products are written in place. Counted by replacing the global operator
+// The decode step's hot path allocates nothing: buffers are sized when a run starts, weights are views
+// into one arena, and products are written in place -- for beam search too, whose hypotheses take their
+// token lists from a pool filled in start(). Counted by replacing the global operator
 // new in this test binary (not under AddressSanitizer, which owns the allocator there).
 #include <catch2/catch.hpp>
 #include <atomic>
@@ -34,6 +35,27 @@ TEST_CASE("a decoder step allocates nothing", "[allocation]") {
     const long before = allocations.load();
     while (!g.done()) g.step();
     CHECK(allocations.load() == before);
+  }
+}
+
+TEST_CASE("a beam-search step allocates nothing", "[allocation]") {
+  using namespace stepwise;
+  const std::string name = GENERATE(from_range(fixtures::names()));
+  auto model = fixtures::load(name);
+  const auto& c = model->config();
+  for (int width : {1, 3, 5}) {
+    DecodeOptions options;
+    options.strategy = Strategy::Beam;
+    options.beam_width = width;
+    options.n_best = width;
+    BeamSearch beam(model, options);
+    beam.start(c.has_encoder() ? std::vector<int>{1, 2, 3} : std::vector<int>{3});
+    int steps = 0;
+    const long before = allocations.load();
+    while (!beam.done()) beam.step(), ++steps;
+    const long after = allocations.load();
+    INFO(name << ", beam width " << width << ": " << steps << " steps");
+    CHECK(after == before);
   }
 }
 #endif

@@ -187,27 +187,57 @@ int Generator::step() {
 // ---------------------------------------------------------------------------------------------------
 // BeamSearch
 
+namespace {
+DecodeOptions validated(const DecodeOptions& options) {
+  options.validate();
+  return options;
+}
+}  // namespace
+
 BeamSearch::BeamSearch(std::shared_ptr<const Model> model, const DecodeOptions& options)
     : model_(std::move(model)),
-      options_(options),
-      states_(options.beam_width, DecoderState(model_->config())),
-      next_states_(options.beam_width, DecoderState(model_->config())),
+      options_(validated(options)),  // before the states below are allocated by its beam width
+      states_(options_.beam_width, DecoderState(model_->config())),
+      next_states_(options_.beam_width, DecoderState(model_->config())),
       scratch_(model_->config()),
-      logits_(static_cast<size_t>(options.beam_width) * model_->config().target_vocab.size()) {
-  options_.validate();
-  candidates_.reserve(logits_.size());
+      logits_(model_->config().target_vocab.size()) {
+  candidates_.reserve(static_cast<size_t>(options_.beam_width) * logits_.size());
 }
 
 float BeamSearch::score(const Hypothesis& h) const {
   return h.log_prob / std::pow(static_cast<float>(h.tokens.size()), options_.length_penalty);
 }
 
+std::vector<int> BeamSearch::take_tokens() {
+  if (spare_tokens_.empty()) return {};  // (never: start() leaves more than a run uses)
+  std::vector<int> tokens = std::move(spare_tokens_.back());
+  spare_tokens_.pop_back();
+  return tokens;
+}
+
+void BeamSearch::give_back(std::vector<Hypothesis>* hypotheses) {
+  for (Hypothesis& h : *hypotheses) {
+    h.tokens.clear();
+    spare_tokens_.push_back(std::move(h.tokens));
+  }
+  hypotheses->clear();
+}
+
 void BeamSearch::start(const std::vector<int>& source) {
   done_ = true;
   std::vector<int> prompt = begin(*model_, source, &encoder_);
   limit_ = length_limit(model_->config(), options_, static_cast<int>(prompt.size()));
-  live_.assign(1, Hypothesis{});
-  finished_.clear();
+  const size_t W = static_cast<size_t>(options_.beam_width), token_lists = 4 * W;
+  spare_tokens_.reserve(token_lists);
+  give_back(&live_);
+  give_back(&next_);
+  give_back(&finished_);
+  spare_tokens_.resize(token_lists);
+  for (std::vector<int>& tokens : spare_tokens_) tokens.reserve(static_cast<size_t>(limit_));
+  live_.reserve(W);
+  next_.reserve(W);
+  finished_.reserve(3 * W);
+  live_.push_back(Hypothesis{take_tokens(), 0.0f, 0.0f, false});
   states_[0].position = 0;
   prompt_ = std::move(prompt);
   done_ = false;
@@ -219,7 +249,7 @@ void BeamSearch::step() {
   const int V = c.target_vocab.size(), W = options_.beam_width;
   candidates_.clear();
   for (size_t b = 0; b < live_.size(); ++b) {
-    float* logits = logits_.data() + b * V;
+    float* logits = logits_.data();
     feed(*model_, encoder_, prompt_, live_[b].tokens, &states_[b], &scratch_, logits);
     // log_softmax, then every continuation of this beam is a candidate
     float max = logits[0];
@@ -234,23 +264,28 @@ void BeamSearch::step() {
     if (a.log_prob != b.log_prob) return a.log_prob > b.log_prob;
     return a.beam != b.beam ? a.beam < b.beam : a.token < b.token;
   });
-  std::vector<Hypothesis> next;
-  for (size_t r = 0; r < top && static_cast<int>(next.size()) < W; ++r) {
+  // Token lists in use: live_ and next_ (W each) and finished_ (under W before this step, which adds at
+  // most W) -- fewer than the 4 W of the pool.
+  for (size_t r = 0; r < top && static_cast<int>(next_.size()) < W; ++r) {
     const Candidate& cand = candidates_[r];
-    Hypothesis h{live_[cand.beam].tokens, cand.log_prob, 0.0f, cand.token == c.eos};
+    const bool finished = cand.token == c.eos;
+    if (finished && static_cast<int>(r) >= W) continue;  // </s> outside the top W: dropped
+    Hypothesis h{take_tokens(), cand.log_prob, 0.0f, finished};
+    h.tokens.assign(live_[cand.beam].tokens.begin(), live_[cand.beam].tokens.end());
     h.tokens.push_back(cand.token);
     h.score = score(h);
-    if (h.finished) {
-      if (static_cast<int>(r) < W) finished_.push_back(std::move(h));
+    if (finished) {
+      finished_.push_back(std::move(h));
     } else {
-      next_states_[next.size()].copy_prefix_from(states_[cand.beam]);
-      next.push_back(std::move(h));
+      next_states_[next_.size()].copy_prefix_from(states_[cand.beam]);
+      next_.push_back(std::move(h));
     }
   }
+  give_back(&live_);
+  std::swap(live_, next_);
   std::swap(states_, next_states_);
-  live_ = std::move(next);
   if (!live_.empty() && static_cast<int>(live_[0].tokens.size()) >= limit_) {
-    for (Hypothesis& h : live_) finished_.push_back(h);  // stopped by the length limit, unfinished
+    for (Hypothesis& h : live_) finished_.push_back(std::move(h));  // stopped by the length limit, unfinished
     live_.clear();
   }
   done_ = live_.empty() || static_cast<int>(finished_.size()) >= W;

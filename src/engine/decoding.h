@@ -102,9 +102,9 @@ struct Hypothesis {
 // (or at the length limit). Width 1 is exactly greedy decoding.
 class BeamSearch {
  public:
-  BeamSearch(std::shared_ptr<const Model> model, const DecodeOptions& options);
+  BeamSearch(std::shared_ptr<const Model> model, const DecodeOptions& options);  // validates options first
   void start(const std::vector<int>& source);
-  void step();  // extends every live beam by one token
+  void step();  // extends every live beam by one token; allocates nothing
   bool done() const { return done_; }
   const std::vector<Hypothesis>& live() const { return live_; }  // best first
   // The decoder state of live beam i: its attention rows are the ones that chose its newest token.
@@ -118,11 +118,15 @@ class BeamSearch {
   std::shared_ptr<const Model> model_;
   DecodeOptions options_;
   EncoderOutput encoder_;
-  std::vector<DecoderState> states_, next_states_;
+  std::vector<DecoderState> states_, next_states_;  // live beam i's state is states_[i]
   StepScratch scratch_;
-  std::vector<float> logits_;
+  std::vector<float> logits_;  // one beam's, [target vocab]
   std::vector<int> prompt_;
-  std::vector<Hypothesis> live_, finished_;
+  // Hypotheses move between these lists; each holds a token list taken from spare_tokens_ (filled in
+  // start() with lists of the run's length limit) and gives it back when dropped, so a step never
+  // allocates. At most 4 x beam_width lists are in use at once (see step()).
+  std::vector<Hypothesis> live_, next_, finished_;
+  std::vector<std::vector<int>> spare_tokens_;
   struct Candidate {
     float log_prob;
     int beam, token;
@@ -131,6 +135,8 @@ class BeamSearch {
   int limit_ = 0;
   bool done_ = true;
   float score(const Hypothesis& h) const;
+  std::vector<int> take_tokens();
+  void give_back(std::vector<Hypothesis>* hypotheses);
 };
 
 }  // namespace stepwise
