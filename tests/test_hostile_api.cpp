@@ -1,7 +1,9 @@
-// Hostile callers of the engine's C++ API. Each must end in a stepwise::Error that says what is wrong --
-// never a crash, std::bad_alloc or silent garbage.
+// Hostile callers of the engine's C++ API: options out of range, one model's objects handed to another,
+// and values that stop being finite. Each must end in a stepwise::Error that says what is wrong --
+// never a crash or silent garbage.
 #include <catch2/catch.hpp>
 #include <climits>
+#include <limits>
 #include <typeinfo>
 
 #include "fixtures.h"
@@ -44,5 +46,90 @@ TEST_CASE("BeamSearch checks its options before it allocates anything", "[hostil
     INFO("beam width " << width);
     CHECK(error_of([&] { BeamSearch beam(model, beam_options(width, 0)); }) ==
           "beam width must be between 1 and 64, got " + std::to_string(width));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// One model's objects handed to another
+
+TEST_CASE("decoder_step refuses an encoder output, state or scratch made for another model", "[hostile]") {
+  auto small = fixtures::load("prenorm_gelu_learned_tied");  // 1 decoder layer, d_model 16, 4 heads
+  auto big = fixtures::load("prenorm_relu_mixed_depth");     // 3 decoder layers, d_model 24, 2 heads
+  const ModelConfig& bc = big->config();
+  const std::vector<int> source = {1, 2, 3, 4};
+  EncoderOutput small_enc, big_enc;
+  encode(*small, source, &small_enc);
+  encode(*big, source, &big_enc);
+  DecoderState big_state(bc), small_state(small->config());
+  StepScratch big_scratch(bc), small_scratch(small->config());
+  std::vector<float> logits(static_cast<size_t>(bc.target_vocab.size()));
+  auto step = [&](const Model& m, const EncoderOutput* e, DecoderState* s, StepScratch* scratch) {
+    return error_of([&] { decoder_step(m, e, s, scratch, bc.bos, logits.data()); });
+  };
+
+  CHECK_THAT(step(*big, &small_enc, &big_state, &big_scratch),
+             Contains("the encoder output was made by another model, not by '") &&
+                 Contains("prenorm_relu_mixed_depth.safetensors': encode the source with the model that decodes it"));
+  CHECK_THAT(step(*big, &big_enc, &small_state, &big_scratch),
+             Contains("this decoder state does not fit the model") && Contains("1 layer") &&
+                 Contains("this model has 3 decoder layers of d_model 24 and 2 heads"));
+  CHECK_THAT(step(*big, &big_enc, &big_state, &small_scratch),
+             Contains("this step scratch was made for another model: it has room for d_model 16 and d_ff 24; "
+                      "this model needs d_model 24 and d_ff 48"));
+  CHECK(big_state.position == 0);
+
+  SECTION("the same configuration with other weights is another model too") {
+    auto f32 = fixtures::load("postnorm_relu_sinusoidal");
+    auto f16 = fixtures::load("postnorm_relu_sinusoidal_f16");
+    EncoderOutput enc;
+    encode(*f16, source, &enc);
+    DecoderState state(f32->config());
+    StepScratch scratch(f32->config());
+    CHECK_THAT(error_of([&] { decoder_step(*f32, &enc, &state, &scratch, f32->config().bos, logits.data()); }),
+               Contains("made by another model"));
+  }
+  SECTION("a decoder-only model takes no encoder output") {
+    auto gpt = fixtures::load("decoder_only_postnorm_relu");
+    DecoderState state(gpt->config());
+    StepScratch scratch(gpt->config());
+    CHECK_THAT(error_of([&] { decoder_step(*gpt, &big_enc, &state, &scratch, gpt->config().bos, logits.data()); }),
+               Contains("this model is decoder-only: pass no encoder output"));
+  }
+  SECTION("fields changed by hand are caught too") {
+    big_state.position = -1;
+    CHECK_THAT(step(*big, &big_enc, &big_state, &big_scratch), Contains("position -1"));
+    big_state.position = 0;
+    big_state.cross_attention.resize(bc.n_decoder_layers * bc.n_heads, 2);  // rows for 2 source tokens, not 4
+    CHECK_THAT(step(*big, &big_enc, &big_state, &big_scratch),
+               Contains("this decoder state has cross-attention rows for 2 source tokens; the encoder output has 4"));
+    big_enc.cross_values.pop_back();
+    CHECK_THAT(step(*big, &big_enc, &big_state, &big_scratch), Contains("the encoder output does not fit the model"));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Values that stop being finite
+
+TEST_CASE("a step whose values stop being finite fails, naming the position and the layer", "[hostile]") {
+  // The loader bounds weights (+-65504), so a file cannot make float32 overflow; values the caller can
+  // reach -- the KV cache and the encoder's cross-attention keys and values -- still can be Inf or NaN.
+  auto model = fixtures::load("postnorm_relu_sinusoidal");  // 2 decoder layers
+  const ModelConfig& c = model->config();
+  EncoderOutput enc;
+  encode(*model, {1, 2, 3, 4}, &enc);
+  DecoderState state(c);
+  StepScratch scratch(c);
+  std::vector<float> logits(static_cast<size_t>(c.target_vocab.size()));
+  decoder_step(*model, &enc, &state, &scratch, c.bos, logits.data());
+  decoder_step(*model, &enc, &state, &scratch, 3, logits.data());
+  auto next = [&] { return error_of([&] { decoder_step(*model, &enc, &state, &scratch, 4, logits.data()); }); };
+  SECTION("an Inf in the self-attention cache of layer 1") {
+    state.values[1].row(0).setConstant(std::numeric_limits<float>::infinity());
+    CHECK_THAT(next(), Contains("decoder step at position 2: the output of layer 1 (transformer.decoder.layers.1) is not finite"));
+    CHECK(state.position == 2);
+  }
+  SECTION("a NaN in the cross-attention values of layer 0") {
+    enc.cross_values[0].setConstant(std::numeric_limits<float>::quiet_NaN());
+    CHECK_THAT(next(), Contains("decoder step at position 2: the output of layer 0 (transformer.decoder.layers.0) is not finite"));
   }
 }

@@ -87,9 +87,12 @@ std::vector<int> begin(const Model& model, const std::vector<int>& source, Encod
 }
 
 // Feeds what a hypothesis has not fed yet: <s> and the prompt on the first step, else its last token.
+// The position comes from the hypothesis (a no-op normally), so a step that failed halfway -- a value
+// that was not finite -- leaves nothing behind.
 void feed(const Model& model, const EncoderOutput& encoder, const std::vector<int>& prompt,
           const std::vector<int>& output, DecoderState* state, StepScratch* scratch, float* logits) {
   const EncoderOutput* enc = model.config().has_encoder() ? &encoder : nullptr;
+  state->position = output.empty() ? 0 : static_cast<int>(prompt.size() + output.size());
   if (output.empty()) {
     decoder_step(model, enc, state, scratch, model.config().bos, logits);
     for (int token : prompt) decoder_step(model, enc, state, scratch, token, logits);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "error.h"
 #include "kernels.h"
@@ -64,6 +65,15 @@ void embed(const ModelConfig& c, const float* table, const float* positions, int
 // The norm applied around a decoder layer's feed-forward: norm3 after cross-attention, or norm2 in a
 // decoder-only layer (nn.TransformerEncoderLayer), which has no cross-attention.
 const LayerNorm& ff_norm(const DecoderLayerWeights& layer, bool has_cross) { return has_cross ? layer.norm3 : layer.norm2; }
+
+// Where decoder layer l's weights live in the model file, for messages.
+std::string decoder_layer_name(const ModelConfig& c, int l) {
+  return concat(c.has_encoder() ? "transformer.decoder.layers." : "decoder.layers.", l);
+}
+
+// Inf or NaN must not flow on into the next layer and out as garbage logits. The loader bounds every
+// weight, so this takes float32 overflow in an extreme model, or a cache the caller wrote into.
+constexpr const char* kNotFinite = " not finite (inf or NaN): float32 overflowed";
 
 // ---------------------------------------------------------------------------------------------------
 // Whole sequences (the encoder and the teacher-forced decoder)
@@ -143,7 +153,8 @@ RowMatrix decoder_sequence(const Model& model, const RowMatrix* memory, const st
   const ModelWeights& w = model.weights();
   RowMatrix x = embed_sequence(c, w.tgt_embed, w.tgt_pos, target);
   const RowMatrix mask = causal_mask(static_cast<int>(target.size()));
-  for (const DecoderLayerWeights& layer : w.decoder) {
+  for (int l = 0; l < c.n_decoder_layers; ++l) {
+    const DecoderLayerWeights& layer = w.decoder[l];
     // 1. masked multi-head self-attention, add & norm
     residual(c, layer.norm1, &x, [&](const RowMatrix& in) {
       return attention(c, layer.self_attn, in, in, causal ? &mask : nullptr, &out->self_attention);
@@ -155,10 +166,14 @@ RowMatrix decoder_sequence(const Model& model, const RowMatrix* memory, const st
       });
     // 3. position-wise feed-forward, add & norm
     residual(c, ff_norm(layer, memory != nullptr), &x, [&](const RowMatrix& in) { return feed_forward(c, layer.ff, in); });
+    if (!x.allFinite())
+      fail("teacher-forced pass: the output of decoder layer ", l, " (", decoder_layer_name(c, l), ") is", kNotFinite);
   }
   RowMatrix normed;
   layer_norm_rows(x, w.decoder_norm, c.layer_norm_eps, &normed);
-  return linear(normed, w.generator.weight, w.generator.bias, c.target_vocab.size());
+  RowMatrix logits = linear(normed, w.generator.weight, w.generator.bias, c.target_vocab.size());
+  if (!logits.allFinite()) fail("teacher-forced pass: the logits are", kNotFinite, " in the output projection");
+  return logits;
 }
 
 }  // namespace
@@ -174,26 +189,36 @@ void encode(const Model& model, const std::vector<int>& source, EncoderOutput* o
   const ModelConfig& c = model.config();
   if (!c.has_encoder()) fail("this model is decoder-only: it has no encoder, so there is no source to encode");
   check_tokens(source, c.source_vocab.size(), c.max_source_len, "source", "max_source_len");
+  const int S = static_cast<int>(source.size());
   const ModelWeights& w = model.weights();
+  // Until it is complete, the output belongs to no model: decoder_step refuses a half-written one.
+  out->model = nullptr;
+  out->length = 0;
   out->attention.clear();
   RowMatrix x = embed_sequence(c, w.src_embed, w.src_pos, source);
-  for (const EncoderLayerWeights& layer : w.encoder) {
+  for (int l = 0; l < c.n_encoder_layers; ++l) {
+    const EncoderLayerWeights& layer = w.encoder[l];
     // self-attention (bidirectional: no mask), add & norm; then feed-forward, add & norm
     residual(c, layer.norm1, &x, [&](const RowMatrix& in) { return attention(c, layer.self_attn, in, in, nullptr, &out->attention); });
     residual(c, layer.norm2, &x, [&](const RowMatrix& in) { return feed_forward(c, layer.ff, in); });
+    if (!x.allFinite()) fail("encoder: the output of layer ", l, " (transformer.encoder.layers.", l, ") is", kNotFinite);
   }
   layer_norm_rows(x, w.encoder_norm, c.layer_norm_eps, &out->memory);
-  out->length = static_cast<int>(source.size());
   // Every decoder step attends to the same keys and values: project them once.
   const int d = c.d_model;
   out->cross_keys.resize(w.decoder.size());
   out->cross_values.resize(w.decoder.size());
-  for (size_t l = 0; l < w.decoder.size(); ++l) {
+  for (int l = 0; l < c.n_decoder_layers; ++l) {
     const float* W = w.decoder[l].cross_attn.in_proj.weight;
     const float* b = w.decoder[l].cross_attn.in_proj.bias;
     out->cross_keys[l] = linear(out->memory, W + static_cast<size_t>(d) * d, b + d, d);
     out->cross_values[l] = linear(out->memory, W + static_cast<size_t>(2 * d) * d, b + 2 * d, d);
+    if (!out->cross_keys[l].allFinite() || !out->cross_values[l].allFinite())
+      fail("encoder: the cross-attention keys and values of decoder layer ", l, " (", decoder_layer_name(c, l),
+           ".multihead_attn) are", kNotFinite);
   }
+  out->length = S;
+  out->model = &model;
 }
 
 ForwardResult forward(const Model& model, const std::vector<int>& source, const std::vector<int>& target, bool causal) {
@@ -267,6 +292,52 @@ void residual_row(const ModelConfig& c, const LayerNorm& norm, StepScratch* s, S
   }
 }
 
+bool has_shape(const RowMatrix& m, Eigen::Index rows, Eigen::Index cols) { return m.rows() == rows && m.cols() == cols; }
+
+// Everything a step reads or writes must have been made for this model: another model's encoder output,
+// state or scratch would send the loops of decoder_step past the ends of their buffers. A few integer
+// compares per layer, against a step's thousands of multiply-adds.
+void check_step_arguments(const Model& model, const EncoderOutput* encoder, const DecoderState& state, const StepScratch& s) {
+  const ModelConfig& c = model.config();
+  const int L = c.n_decoder_layers, rows = L * c.n_heads, d = c.d_model, pos = state.position;
+  if (c.has_encoder()) {
+    if (!encoder || encoder->length == 0) fail("step before encode: encode a source first");
+    if (encoder->model != &model)
+      fail("the encoder output was made by another model, not by '", model.origin(),
+           "': encode the source with the model that decodes it");
+    bool fits = static_cast<int>(encoder->cross_keys.size()) == L && static_cast<int>(encoder->cross_values.size()) == L;
+    for (int l = 0; fits && l < L; ++l)
+      fits = has_shape(encoder->cross_keys[l], encoder->length, d) && has_shape(encoder->cross_values[l], encoder->length, d);
+    if (!fits)
+      fail("the encoder output does not fit the model: it needs ", L, " decoder layers of [", encoder->length, ", ", d,
+           "] cross-attention keys and values (was it changed after encode()?)");
+  } else if (encoder) {
+    fail("this model is decoder-only: pass no encoder output (nullptr); it has no cross-attention");
+  }
+
+  const int capacity = state.capacity();
+  bool fits = static_cast<int>(state.keys.size()) == L && static_cast<int>(state.values.size()) == L &&
+              state.self_attention.rows() == rows && state.cross_attention.rows() == rows;
+  for (int l = 0; fits && l < L; ++l) fits = has_shape(state.keys[l], capacity, d) && has_shape(state.values[l], capacity, d);
+  if (!fits)
+    fail("this decoder state does not fit the model: it holds ", state.keys.size(), " layer(s) of ",
+         state.keys.empty() ? 0 : state.keys[0].cols(), "-wide keys and values and ", state.self_attention.rows(),
+         " attention rows; this model has ", L, " decoder layers of d_model ", d, " and ", c.n_heads, " heads (", rows,
+         " attention rows)");
+  if (encoder && state.cross_attention.cols() < encoder->length)
+    fail("this decoder state has cross-attention rows for ", state.cross_attention.cols(), " source tokens; the encoder output has ",
+         encoder->length, ": size the state for this source");
+  if (s.x.size() != d || s.normed.size() != d || s.context.size() != d || s.sublayer.size() != d || s.qkv.size() != 3 * d ||
+      s.hidden.size() != c.d_ff)
+    fail("this step scratch was made for another model: it has room for d_model ", s.x.size(), " and d_ff ", s.hidden.size(),
+         "; this model needs d_model ", d, " and d_ff ", c.d_ff);
+
+  if (pos < 0) fail("decoder state position ", pos, " is negative");
+  if (pos >= c.max_target_len) fail("cannot step past the model's max_target_len of ", c.max_target_len, " positions");
+  if (pos >= capacity)
+    fail("this decoder state has room for ", capacity, " positions (it was sized for its run); position ", pos, " does not fit");
+}
+
 }  // namespace
 
 void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState* state, StepScratch* s, int token,
@@ -274,9 +345,7 @@ void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState
   const ModelConfig& c = model.config();
   const ModelWeights& w = model.weights();
   const int d = c.d_model, pos = state->position;
-  if (c.has_encoder() && (!encoder || encoder->length == 0)) fail("step before encode: encode a source first");
-  if (pos >= c.max_target_len)
-    fail("cannot step past the model's max_target_len of ", c.max_target_len, " positions");
+  check_step_arguments(model, encoder, *state, *s);
   if (token < 0 || token >= c.target_vocab.size())
     fail("target token ", token, " is outside the target vocabulary [0, ", c.target_vocab.size(), ")");
   const float scale = query_scale(c);
@@ -310,9 +379,14 @@ void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState
       activate(s->hidden.data(), c.d_ff, c.activation);
       kernels::matvec(layer.ff.linear2.weight, layer.ff.linear2.bias, s->hidden.data(), out, d, c.d_ff);
     });
+    if (!s->x.allFinite())
+      fail("decoder step at position ", pos, ": the output of layer ", l, " (", decoder_layer_name(c, l), ") is", kNotFinite,
+           ", or a cache held non-finite values");
   }
   layer_norm(s->x.data(), w.decoder_norm, d, c.layer_norm_eps, s->normed.data());
   kernels::matvec(w.generator.weight, w.generator.bias, s->normed.data(), logits, c.target_vocab.size(), d);
+  if (!Eigen::Map<const Eigen::VectorXf>(logits, c.target_vocab.size()).allFinite())
+    fail("decoder step at position ", pos, ": the logits are", kNotFinite, " in the output projection");
   state->position = pos + 1;
 }
 

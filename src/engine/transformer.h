@@ -27,6 +27,7 @@ RowMatrix causal_mask(int n);
 
 // What the encoder leaves for the decoder, computed once per source sequence.
 struct EncoderOutput {
+  const Model* model = nullptr;           // the model that made it: decoder_step refuses any other
   int length = 0;                         // source positions S
   RowMatrix memory;                       // [S, d_model], after the final encoder LayerNorm
   std::vector<RowMatrix> cross_keys;      // per decoder layer, [S, d_model]: memory W_k^T + b_k
@@ -42,6 +43,7 @@ void encode(const Model& model, const std::vector<int>& source, EncoderOutput* o
 // of the most recent step. Sized once for max_target_len; a step allocates nothing.
 struct DecoderState {
   explicit DecoderState(const ModelConfig& config);
+  int capacity() const { return static_cast<int>(self_attention.cols()); }
   int position = 0;                    // number of tokens fed
   std::vector<RowMatrix> keys, values; // per layer [max_target_len, d_model]; rows [0, position) valid
   RowMatrix self_attention;            // [layers * heads, max_target_len]: last step's row, first `position` valid
@@ -56,7 +58,10 @@ struct StepScratch {
 };
 
 // Feeds `token` at position state->position (then advances it) and writes the next-token logits
-// [target vocab] to `logits`. `encoder` is null for decoder-only models.
+// [target vocab] to `logits`. `encoder` is null for decoder-only models. The encoder output, state and
+// scratch must belong to `model` (checked: a few integer compares), and a value that stops being finite
+// (float32 overflow, or Inf/NaN written into a cache) ends the step with an Error naming the position
+// and the layer instead of turning into garbage logits.
 void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState* state, StepScratch* scratch,
                   int token, float* logits);
 
