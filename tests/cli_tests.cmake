@@ -17,6 +17,23 @@ set_tests_properties(cli.trace PROPERTIES PASS_REGULAR_EXPRESSION "\"steps\":\\[
 add_test(NAME cli.trace_decoder_only COMMAND ${CLI} trace --model ${FIX}/decoder_only_prenorm_gelu.safetensors "A B")
 set_tests_properties(cli.trace_decoder_only PROPERTIES PASS_REGULAR_EXPRESSION "\"self_attention\"")
 
+# Hostile requests on hostile models (tests/make_hostile_models.cpp writes them before these tests):
+# memory is sized for the request and refused past the budget.
+set(DEEP ${HOSTILE}/deep.safetensors)
+string(REPEAT "a" 8000 LONG_WORD)
+# One token from a 64-layer, 8192-position model needs kilobytes, even with a beam of 64 (it took 440 MB
+# and 5 GB before): run in 300 MB of address space -- except under AddressSanitizer, which reserves
+# terabytes of it up front.
+if(STEPWISE_SANITIZE)
+  set(LIMITED)
+else()
+  set(LIMITED sh -c "ulimit -v 300000 && exec \"$0\" \"$@\"")
+endif()
+add_test(NAME cli.deep_one_token COMMAND ${LIMITED} ${CLI} generate --model ${DEEP} --max-length 1 abc)
+add_test(NAME cli.deep_one_token_beam COMMAND ${LIMITED} ${CLI} generate --model ${DEEP} --max-length 1 --beam 64 abc)
+set_tests_properties(cli.deep_one_token cli.deep_one_token_beam PROPERTIES
+                     PASS_REGULAR_EXPRESSION "^abc\t[A-C]?\n$" FIXTURES_REQUIRED hostile_models)
+
 # one clear line on stderr and a non-zero exit for every bad input
 foreach(case
     "bad_word|generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;abz|'abz': input: 'z' at position 3 is not in the model's vocabulary"
@@ -27,7 +44,10 @@ foreach(case
     "bad_number|generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--top-k;three;abc|--top-k expects an integer"
     "beam_and_sampling|generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--beam;2;--seed;1;abc|choose sampling"
     "unknown_option|generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--colour;abc|unknown option --colour"
-    "unknown_command|frobnicate;--model;x|unknown command 'frobnicate'")
+    "unknown_command|frobnicate;--model;x|unknown command 'frobnicate'"
+    "deep_beam|generate;--model;${DEEP};--beam;64;abc|this run needs 4.[0-9]+ GiB, more than the 1 GiB budget.*128 decoder states \\(2 per beam, 64 beams\\).*lower max_length or the beam width"
+    "deep_long_word|generate;--model;${DEEP};--max-length;1;${LONG_WORD}|the encoder output for 8000 source tokens.*use a shorter input"
+    "huge_weights|generate;--model;${HOSTILE}/huge_weights.safetensors;abc|holds 1e\\+30 at index 0; weights must lie within")
   string(REPLACE "|" ";" parts "${case}")
   list(GET parts 0 name)
   string(FIND "${case}" "|" first)
@@ -40,3 +60,6 @@ foreach(case
   add_test(NAME cli.rejects_${name} COMMAND ${CMAKE_COMMAND} -DCLI=${CLI} "-DARGS=${args}" "-DEXPECT=${message}"
            -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_failure.cmake)
 endforeach()
+set_tests_properties(cli.rejects_deep_beam cli.rejects_deep_long_word cli.rejects_huge_weights PROPERTIES
+                     FIXTURES_REQUIRED hostile_models)
+

@@ -1,12 +1,17 @@
 // Hostile callers of the engine's C++ API: options out of range, one model's objects handed to another,
-// and values that stop being finite. Each must end in a stepwise::Error that says what is wrong --
-// never a crash or silent garbage.
+// requests that would need gigabytes, and values that stop being finite. Each must end in a
+// stepwise::Error that says what is wrong -- never a crash, std::bad_alloc or silent garbage.
 #include <catch2/catch.hpp>
+#include <unistd.h>
+
 #include <climits>
+#include <cmath>
+#include <fstream>
 #include <limits>
 #include <typeinfo>
 
 #include "fixtures.h"
+#include "hostile_models.h"
 
 using namespace stepwise;
 using Catch::Matchers::Contains;
@@ -25,6 +30,24 @@ std::string error_of(F&& f) {
   }
   FAIL("expected a stepwise::Error, nothing was thrown");
   return "";
+}
+
+// This process's resident memory in MiB (Linux).
+double resident_mib() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1 << 20);
+}
+
+// 4 encoder + 64 decoder layers, max_source_len = max_target_len = 8192: about 200 kB on disk, but one
+// decoder state sized for max_target_len is about 36 MiB, and a beam of 64 needs 128 of them.
+const std::shared_ptr<const Model>& deep_model() {
+  static const std::shared_ptr<const Model> model = [] {
+    const std::vector<uint8_t> bytes = fixtures::deep_model(4, 64, 8192);
+    return Model::load_bytes(bytes.data(), bytes.size(), "deep.safetensors");
+  }();
+  return model;
 }
 
 DecodeOptions beam_options(int width, int max_length) {
@@ -105,6 +128,73 @@ TEST_CASE("decoder_step refuses an encoder output, state or scratch made for ano
     big_enc.cross_values.pop_back();
     CHECK_THAT(step(*big, &big_enc, &big_state, &big_scratch), Contains("the encoder output does not fit the model"));
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Memory: sized for the request, refused past the budget (limits::kMaxRunBytes)
+
+TEST_CASE("a run's memory follows its request, not the model's limits", "[hostile][memory]") {
+  const auto& model = deep_model();
+  const std::vector<int> word = {1, 2, 3};
+  const double before = resident_mib();
+  SECTION("greedy, one token") {
+    DecodeOptions o;
+    o.max_length = 1;
+    Generator g(model, o);
+    g.start(word);
+    while (!g.done()) g.step();
+    CHECK(g.output().size() == 1);
+    CHECK(g.state().capacity() == 1);  // <s> only (the token chosen after it is never fed), not 8192 positions
+  }
+  SECTION("beam 64, one token") {
+    BeamSearch beam(model, beam_options(64, 1));
+    beam.start(word);
+    beam.run();
+    CHECK(beam.results().at(0).tokens.size() == 1);
+  }
+  SECTION("beam 64 up to max_target_len: refused before anything is allocated, with the sizes") {
+    BeamSearch beam(model, beam_options(64, 0));
+    const std::string message = error_of([&] { beam.start(word); });
+    CHECK_THAT(message, Contains("this run needs 4.") && Contains("GiB, more than the 1 GiB budget") &&
+                            Contains("128 decoder states (2 per beam, 64 beams)") && Contains("64 layers") &&
+                            Contains("8192 positions") && Contains("lower max_length or the beam width"));
+    CHECK_THAT(error_of([&] { beam.step(); }), Contains("never started"));
+  }
+  SECTION("greedy up to max_target_len fits: one state of 8192 positions") {
+    Generator g(model, DecodeOptions{});
+    g.start(word);
+    g.step();
+    CHECK(g.state().capacity() == 8192);
+  }
+  CHECK(resident_mib() - before < 48);  // the greedy run's 36 MiB state at most (a beam of 64 took 128 x 40 MiB)
+}
+
+TEST_CASE("a long input is refused with the sizes, not with std::bad_alloc", "[hostile][memory]") {
+  const auto& model = deep_model();
+  const ModelConfig& c = model->config();
+  const std::vector<int> word(8000, 1);  // the encoder's attention alone: 4 layers x 2 heads x 8000 x 8000
+  const double before = resident_mib();
+  DecodeOptions one_token;
+  one_token.max_length = 1;
+  Generator g(model, one_token);
+  CHECK_THAT(error_of([&] { g.start(word); }),
+             Contains("this run needs 1.9") && Contains("more than the 1 GiB budget") &&
+                 Contains("the encoder output for 8000 source tokens") &&
+                 Contains("4 layers x 2 heads x 8000 x 8000 attention weights") && Contains("use a shorter input"));
+  EncoderOutput enc;
+  CHECK_THAT(error_of([&] { encode(*model, word, &enc); }),
+             Contains("encoding 8000 source tokens needs 1.9") && Contains("more than the 1 GiB budget"));
+  CHECK_THAT(error_of([&] { forward(*model, word, {c.bos, 3}, true); }), Contains("more than the 1 GiB budget"));
+  // a long target: 64 layers x 2 heads x 8192 x 8192 self-attention weights in the teacher-forced pass
+  std::vector<int> target(8192, 3);
+  target[0] = c.bos;
+  CHECK_THAT(error_of([&] { forward(*model, {1, 2, 3}, target, true); }),
+             Contains("the teacher-forced pass over 3 source and 8192 target tokens needs 32.") &&
+                 Contains("more than the 1 GiB budget"));
+  CHECK(resident_mib() - before < 16);
+  // and what fits still runs
+  g.start({1, 2, 3});
+  CHECK_NOTHROW(g.step());
 }
 
 // ---------------------------------------------------------------------------------------------------

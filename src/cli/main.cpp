@@ -18,6 +18,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -133,21 +134,26 @@ int cmd_generate(const Args& a) {
   std::vector<std::string> words = a.words;
   const bool from_stdin = words.empty();
   int failures = 0;
-  Generator generator(model, options.strategy == Strategy::Beam ? DecodeOptions{} : options);
-  BeamSearch beam(model, options);
+  // one decoder of the chosen kind, reused for every word (each sizes its buffers per word)
+  std::optional<Generator> generator;
+  std::optional<BeamSearch> beam;
+  if (options.strategy == Strategy::Beam)
+    beam.emplace(model, options);
+  else
+    generator.emplace(model, options);
   auto run = [&](const std::string& word) {
     try {
       const std::vector<int> input = encode_input(model->config(), word);
-      if (options.strategy == Strategy::Beam) {
-        beam.start(input);
-        beam.run();
-        for (const Hypothesis& h : beam.results())
+      if (beam) {
+        beam->start(input);
+        beam->run();
+        for (const Hypothesis& h : beam->results())
           std::cout << word << '\t' << output_text(*model, h.tokens)
                     << (options.n_best > 1 ? "\t" + std::to_string(h.score) : "") << '\n';
       } else {
-        generator.start(input);
-        while (!generator.done()) generator.step();
-        std::cout << word << '\t' << output_text(*model, generator.output()) << '\n';
+        generator->start(input);
+        while (!generator->done()) generator->step();
+        std::cout << word << '\t' << output_text(*model, generator->output()) << '\n';
       }
     } catch (const Error& e) {
       std::cout.flush();
@@ -260,21 +266,25 @@ int cmd_eval(const Args& a) {
       options.strategy = Strategy::Beam;
       options.beam_width = width;
     }
-    Generator generator(model, DecodeOptions{});
-    BeamSearch beam(model, width > 0 ? options : DecodeOptions{});
+    std::optional<Generator> generator;
+    std::optional<BeamSearch> beam;
+    if (width > 0)
+      beam.emplace(model, options);
+    else
+      generator.emplace(model, options);
     g2p::Score with_stress, without_stress;
     const auto t0 = std::chrono::steady_clock::now();
     for (const std::string& word : order) {
       std::vector<int> output;
       const std::vector<int> input = encode_input(model->config(), word);
-      if (width > 0) {
-        beam.start(input);
-        beam.run();
-        output = beam.results().front().tokens;
+      if (beam) {
+        beam->start(input);
+        beam->run();
+        output = beam->results().front().tokens;
       } else {
-        generator.start(input);
-        while (!generator.done()) generator.step();
-        output = generator.output();
+        generator->start(input);
+        while (!generator->done()) generator->step();
+        output = generator->output();
       }
       const g2p::Phonemes phonemes = g2p::split_phonemes(output_text(*model, output));
       with_stress.add(phonemes, references[word], true);

@@ -71,19 +71,23 @@ int length_limit(const ModelConfig& c, const DecodeOptions& options, int prompt)
   return options.max_length > 0 ? std::min(limit, options.max_length) : limit;
 }
 
-// The prompt of a decoder-only model, or the source of an encoder-decoder one; returns the prompt.
-std::vector<int> begin(const Model& model, const std::vector<int>& source, EncoderOutput* encoder) {
-  const ModelConfig& c = model.config();
-  if (c.has_encoder()) {
-    encode(model, source, encoder);
-    return {};
-  }
+// Decoder positions a run fills: <s>, the prompt, then every choice but the last (never fed back).
+int positions_fed(int prompt, int limit) { return 1 + prompt + (limit - 1); }
+
+// The prompt of a decoder-only model, checked (an encoder-decoder model has none: its input is the source).
+std::vector<int> prompt_of(const ModelConfig& c, const std::vector<int>& source) {
+  if (c.has_encoder()) return {};
   if (static_cast<int>(source.size()) + 1 >= c.max_target_len)
     fail("the prompt has ", source.size(), " tokens; with <s> it leaves no room in max_target_len ", c.max_target_len);
   for (size_t i = 0; i < source.size(); ++i)
     if (source[i] < 0 || source[i] >= c.target_vocab.size())
       fail("prompt token ", source[i], " at position ", i, " is outside the vocabulary [0, ", c.target_vocab.size(), ")");
   return source;
+}
+
+// The source tokens the encoder will hold (a longer source is refused by encode() before it allocates).
+int source_length(const ModelConfig& c, const std::vector<int>& source) {
+  return c.has_encoder() ? static_cast<int>(std::min(source.size(), static_cast<size_t>(c.max_source_len))) : 0;
 }
 
 // Feeds what a hypothesis has not fed yet: <s> and the prompt on the first step, else its last token.
@@ -152,20 +156,26 @@ Generator::Generator(std::shared_ptr<const Model> model, const DecodeOptions& op
     : model_(std::move(model)),
       options_(options),
       sampler_(options, model_->config().target_vocab.size()),
-      state_(model_->config()),
       scratch_(model_->config()),
       logits_(model_->config().target_vocab.size()),
       probs_(model_->config().target_vocab.size()) {
   if (options.strategy == Strategy::Beam) fail("beam search runs through BeamSearch, not Generator");
-  output_.reserve(model_->config().max_target_len);  // step() then never allocates
 }
 
 void Generator::start(const std::vector<int>& source) {
   started_ = false;
-  prompt_ = begin(*model_, source, &encoder_);
-  state_.position = 0;
+  const ModelConfig& c = model_->config();
+  std::vector<int> prompt = prompt_of(c, source);
+  const int limit = length_limit(c, options_, static_cast<int>(prompt.size()));
+  const int positions = positions_fed(static_cast<int>(prompt.size()), limit), S = source_length(c, source);
+  // besides the state: logits, probabilities, the sampler's order and the output
+  check_run_memory(c, S, positions, 0, static_cast<int64_t>(sizeof(float)) * (3 * int64_t{c.target_vocab.size()} + limit));
+  if (c.has_encoder()) encode(*model_, source, &encoder_);
+  state_.reset(c, positions, S);
+  prompt_ = std::move(prompt);
   output_.clear();
-  sampler_ = Sampler(options_, model_->config().target_vocab.size());
+  output_.reserve(static_cast<size_t>(limit));  // step() then never allocates
+  sampler_ = Sampler(options_, c.target_vocab.size());
   started_ = true;
 }
 
@@ -198,14 +208,7 @@ DecodeOptions validated(const DecodeOptions& options) {
 }  // namespace
 
 BeamSearch::BeamSearch(std::shared_ptr<const Model> model, const DecodeOptions& options)
-    : model_(std::move(model)),
-      options_(validated(options)),  // before the states below are allocated by its beam width
-      states_(options_.beam_width, DecoderState(model_->config())),
-      next_states_(options_.beam_width, DecoderState(model_->config())),
-      scratch_(model_->config()),
-      logits_(model_->config().target_vocab.size()) {
-  candidates_.reserve(static_cast<size_t>(options_.beam_width) * logits_.size());
-}
+    : model_(std::move(model)), options_(validated(options)), scratch_(model_->config()) {}
 
 float BeamSearch::score(const Hypothesis& h) const {
   return h.log_prob / std::pow(static_cast<float>(h.tokens.size()), options_.length_penalty);
@@ -228,20 +231,34 @@ void BeamSearch::give_back(std::vector<Hypothesis>* hypotheses) {
 
 void BeamSearch::start(const std::vector<int>& source) {
   done_ = true;
-  std::vector<int> prompt = begin(*model_, source, &encoder_);
-  limit_ = length_limit(model_->config(), options_, static_cast<int>(prompt.size()));
-  const size_t W = static_cast<size_t>(options_.beam_width), token_lists = 4 * W;
+  const ModelConfig& c = model_->config();
+  const int W = options_.beam_width, V = c.target_vocab.size();
+  std::vector<int> prompt = prompt_of(c, source);
+  limit_ = length_limit(c, options_, static_cast<int>(prompt.size()));
+  const int positions = positions_fed(static_cast<int>(prompt.size()), limit_), S = source_length(c, source);
+  const size_t token_lists = 4 * static_cast<size_t>(W);
+  // besides the states: one beam's logits, every beam's candidates, the token lists
+  check_run_memory(c, S, positions, W,
+                   static_cast<int64_t>(sizeof(float) * V + sizeof(Candidate) * W * V + sizeof(int) * token_lists * limit_));
+  if (c.has_encoder()) encode(*model_, source, &encoder_);
+  states_.resize(static_cast<size_t>(W));
+  next_states_.resize(static_cast<size_t>(W));
+  for (int i = 0; i < W; ++i) {
+    states_[i].reset(c, positions, S);
+    next_states_[i].reset(c, positions, S);
+  }
+  logits_.resize(static_cast<size_t>(V));
+  candidates_.reserve(static_cast<size_t>(W) * V);
   spare_tokens_.reserve(token_lists);
   give_back(&live_);
   give_back(&next_);
   give_back(&finished_);
   spare_tokens_.resize(token_lists);
   for (std::vector<int>& tokens : spare_tokens_) tokens.reserve(static_cast<size_t>(limit_));
-  live_.reserve(W);
-  next_.reserve(W);
-  finished_.reserve(3 * W);
+  live_.reserve(static_cast<size_t>(W));
+  next_.reserve(static_cast<size_t>(W));
+  finished_.reserve(3 * static_cast<size_t>(W));
   live_.push_back(Hypothesis{take_tokens(), 0.0f, 0.0f, false});
-  states_[0].position = 0;
   prompt_ = std::move(prompt);
   done_ = false;
 }

@@ -56,13 +56,15 @@ class Sampler {
 };
 
 // One autoregressive run: greedy or sampling, one token per step(). Holds the encoder output, the KV
-// cache and the last step's logits, probabilities and attention rows, all sized once.
+// cache and the last step's logits, probabilities and attention rows, sized when the run starts.
 class Generator {
  public:
   Generator(std::shared_ptr<const Model> model, const DecodeOptions& options);
 
   // Encodes `source` (source-vocabulary ids) and rewinds to position 0. For a decoder-only model,
-  // `source` is a prompt in the target vocabulary, fed after <s> before the first choice.
+  // `source` is a prompt in the target vocabulary, fed after <s> before the first choice. The KV cache
+  // is sized for this run's positions (<s>, the prompt, the length limit); a run that would need more
+  // than limits::kMaxRunBytes is refused before anything is allocated.
   void start(const std::vector<int>& source);
   // Feeds the pending input (<s> first, then the previous choice), chooses the next token, returns it.
   int step();
@@ -102,7 +104,8 @@ struct Hypothesis {
 // (or at the length limit). Width 1 is exactly greedy decoding.
 class BeamSearch {
  public:
-  BeamSearch(std::shared_ptr<const Model> model, const DecodeOptions& options);  // validates options first
+  BeamSearch(std::shared_ptr<const Model> model, const DecodeOptions& options);  // validates, allocates nothing
+  // As Generator::start, for 2 x beam_width decoder states (a step reorders them into the second set).
   void start(const std::vector<int>& source);
   void step();  // extends every live beam by one token; allocates nothing
   bool done() const { return done_; }

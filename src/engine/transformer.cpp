@@ -1,6 +1,8 @@
 #include "transformer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 
@@ -74,6 +76,43 @@ std::string decoder_layer_name(const ModelConfig& c, int l) {
 // Inf or NaN must not flow on into the next layer and out as garbage logits. The loader bounds every
 // weight, so this takes float32 overflow in an extreme model, or a cache the caller wrote into.
 constexpr const char* kNotFinite = " not finite (inf or NaN): float32 overflowed";
+
+// ---------------------------------------------------------------------------------------------------
+// Memory
+
+constexpr int64_t kFloat = sizeof(float);
+
+// "1.94 GiB", "36.0 MiB", "21.3 KiB", "512 bytes"; whole GiB without decimals ("1 GiB").
+std::string bytes_text(int64_t bytes) {
+  constexpr int64_t kKiB = 1024, kMiB = kKiB * 1024, kGiB = kMiB * 1024;
+  const double b = static_cast<double>(bytes);
+  char text[48];
+  if (bytes >= kGiB && bytes % kGiB == 0)
+    std::snprintf(text, sizeof text, "%lld GiB", static_cast<long long>(bytes / kGiB));
+  else if (bytes >= kGiB)
+    std::snprintf(text, sizeof text, "%.2f GiB", b / static_cast<double>(kGiB));
+  else if (bytes >= kMiB)
+    std::snprintf(text, sizeof text, "%.1f MiB", b / static_cast<double>(kMiB));
+  else if (bytes >= kKiB)
+    std::snprintf(text, sizeof text, "%.1f KiB", b / static_cast<double>(kKiB));
+  else
+    std::snprintf(text, sizeof text, "%lld bytes", static_cast<long long>(bytes));
+  return text;
+}
+
+// The part of encode()'s output that grows with the square of the input, in words.
+std::string encoder_attention_text(const ModelConfig& c, int source_length) {
+  return concat(c.n_encoder_layers, " layers x ", c.n_heads, " heads x ", source_length, " x ", source_length,
+                " attention weights");
+}
+
+// The teacher-forced pass holds the encoder output, every decoder layer's and head's [T, T] self- and
+// [T, S] cross-attention matrix (kept for the page), the mask, the logits and one layer's activations.
+int64_t forward_bytes(const ModelConfig& c, int source_length, int target_length) {
+  const int64_t t = target_length, rows = int64_t{c.n_decoder_layers} * c.n_heads;
+  return encoder_bytes(c, source_length) +
+         kFloat * (rows * t * (t + source_length) + t * t + t * c.target_vocab.size() + t * (c.d_ff + 8 * int64_t{c.d_model}));
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Whole sequences (the encoder and the teacher-forced decoder)
@@ -190,6 +229,9 @@ void encode(const Model& model, const std::vector<int>& source, EncoderOutput* o
   if (!c.has_encoder()) fail("this model is decoder-only: it has no encoder, so there is no source to encode");
   check_tokens(source, c.source_vocab.size(), c.max_source_len, "source", "max_source_len");
   const int S = static_cast<int>(source.size());
+  if (const int64_t bytes = encoder_bytes(c, S); bytes > limits::kMaxRunBytes)
+    fail("encoding ", S, " source tokens needs ", bytes_text(bytes), " (", encoder_attention_text(c, S), "), more than the ",
+         bytes_text(limits::kMaxRunBytes), " budget; use a shorter input");
   const ModelWeights& w = model.weights();
   // Until it is complete, the output belongs to no model: decoder_step refuses a half-written one.
   out->model = nullptr;
@@ -224,6 +266,15 @@ void encode(const Model& model, const std::vector<int>& source, EncoderOutput* o
 ForwardResult forward(const Model& model, const std::vector<int>& source, const std::vector<int>& target, bool causal) {
   const ModelConfig& c = model.config();
   check_tokens(target, c.target_vocab.size(), c.max_target_len, "target", "max_target_len");
+  if (c.has_encoder()) check_tokens(source, c.source_vocab.size(), c.max_source_len, "source", "max_source_len");
+  const int S = c.has_encoder() ? static_cast<int>(source.size()) : 0, T = static_cast<int>(target.size());
+  if (const int64_t bytes = forward_bytes(c, S, T); bytes > limits::kMaxRunBytes) {
+    const std::string tokens = c.has_encoder() ? concat(S, " source and ", T, " target tokens") : concat(T, " tokens");
+    fail("the teacher-forced pass over ", tokens, " needs ", bytes_text(bytes), " (", c.n_decoder_layers, " layers x ",
+         c.n_heads, " heads x ", T, " x ", T, " self-attention weights", c.has_encoder() ? "; the encoder's " : "",
+         c.has_encoder() ? encoder_attention_text(c, S) : "", "), more than the ", bytes_text(limits::kMaxRunBytes),
+         " budget; use a shorter input or target");
+  }
   ForwardResult result;
   if (c.has_encoder()) {
     EncoderOutput enc;
@@ -240,11 +291,29 @@ ForwardResult forward(const Model& model, const std::vector<int>& source, const 
 // ---------------------------------------------------------------------------------------------------
 // One position at a time, with the KV cache
 
-DecoderState::DecoderState(const ModelConfig& c)
-    : keys(c.n_decoder_layers, RowMatrix::Zero(c.max_target_len, c.d_model)),
-      values(c.n_decoder_layers, RowMatrix::Zero(c.max_target_len, c.d_model)),
-      self_attention(RowMatrix::Zero(c.n_decoder_layers * c.n_heads, c.max_target_len)),
-      cross_attention(RowMatrix::Zero(c.n_decoder_layers * c.n_heads, std::max(1, c.max_source_len))) {}
+DecoderState::DecoderState(const ModelConfig& c, int capacity, int source_length) { reset(c, capacity, source_length); }
+
+DecoderState::DecoderState(const ModelConfig& c) : DecoderState(c, c.max_target_len, c.max_source_len) {}
+
+void DecoderState::reset(const ModelConfig& c, int capacity, int source_length) {
+  if (capacity < 1 || capacity > c.max_target_len)
+    fail("a decoder state holds 1 to max_target_len (", c.max_target_len, ") positions, not ", capacity);
+  if (source_length < 0 || source_length > c.max_source_len)
+    fail("a decoder state's source length must be between 0 and max_source_len (", c.max_source_len, "), not ", source_length);
+  if (const int64_t bytes = decoder_state_bytes(c, capacity, source_length); bytes > limits::kMaxRunBytes)
+    fail("a decoder state of ", c.n_decoder_layers, " layers x ", capacity, " positions needs ", bytes_text(bytes),
+         ", more than the ", bytes_text(limits::kMaxRunBytes), " budget; size it for fewer positions");
+  const int L = c.n_decoder_layers, rows = L * c.n_heads;
+  keys.resize(static_cast<size_t>(L));
+  values.resize(static_cast<size_t>(L));
+  for (int l = 0; l < L; ++l) {
+    keys[l].setZero(capacity, c.d_model);  // (Eigen reallocates only when the size changes)
+    values[l].setZero(capacity, c.d_model);
+  }
+  self_attention.setZero(rows, capacity);
+  cross_attention.setZero(rows, std::max(1, source_length));
+  position = 0;
+}
 
 void DecoderState::copy_prefix_from(const DecoderState& other) {
   position = other.position;
@@ -388,6 +457,45 @@ void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState
   if (!Eigen::Map<const Eigen::VectorXf>(logits, c.target_vocab.size()).allFinite())
     fail("decoder step at position ", pos, ": the logits are", kNotFinite, " in the output projection");
   state->position = pos + 1;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Memory
+
+int64_t encoder_bytes(const ModelConfig& c, int source_length) {
+  if (!c.has_encoder() || source_length <= 0) return 0;
+  const int64_t s = source_length, d = c.d_model;
+  const int64_t attention = int64_t{c.n_encoder_layers} * c.n_heads * s * s;  // kept for the page to show
+  const int64_t memory = s * d * (1 + 2 * int64_t{c.n_decoder_layers});        // memory, cross keys and values
+  const int64_t working = s * (c.d_ff + 8 * d);                                // one layer's activations
+  return kFloat * (attention + memory + working);
+}
+
+int64_t decoder_state_bytes(const ModelConfig& c, int capacity, int source_length) {
+  const int64_t layers = c.n_decoder_layers, rows = layers * c.n_heads;
+  return kFloat * (layers * capacity * 2 * c.d_model + rows * capacity + rows * std::max(1, source_length));
+}
+
+void check_run_memory(const ModelConfig& c, int source_length, int capacity, int beam_width, int64_t buffers) {
+  const int states = beam_width > 0 ? 2 * beam_width : 1;  // a beam reorders its states into a second set
+  const int64_t encoder = encoder_bytes(c, source_length), state = decoder_state_bytes(c, capacity, source_length);
+  const int64_t decoder = states * state, total = encoder + decoder + buffers;
+  if (total <= limits::kMaxRunBytes) return;
+  const std::string layout = concat(c.n_decoder_layers, " layers x ", capacity, capacity == 1 ? " position" : " positions",
+                                    " of keys, values and attention weights");
+  const std::string decoder_text =
+      beam_width > 0 ? concat(states, " decoder states (2 per beam, ", beam_width, " beams) x ", bytes_text(state), " (", layout,
+                              ") = ", bytes_text(decoder))
+                     : concat("a decoder state of ", layout, " = ", bytes_text(decoder));
+  const std::string encoder_text =
+      c.has_encoder() ? concat("; the encoder output for ", source_length, " source tokens = ", bytes_text(encoder), " (",
+                               encoder_attention_text(c, source_length), ")")
+                      : "";
+  const char* advice = encoder >= decoder ? "use a shorter input"
+                       : beam_width > 0   ? "lower max_length or the beam width"
+                                          : "lower max_length";
+  fail("this run needs ", bytes_text(total), ", more than the ", bytes_text(limits::kMaxRunBytes), " budget: ", decoder_text,
+       encoder_text, "; buffers = ", bytes_text(buffers), "; ", advice);
 }
 
 }  // namespace stepwise

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cstdint>
 #include <vector>
 
 #include "model.h"
@@ -40,14 +41,23 @@ struct EncoderOutput {
 void encode(const Model& model, const std::vector<int>& source, EncoderOutput* out);
 
 // The decoder's growing state for one hypothesis: the self-attention KV cache, and the attention rows
-// of the most recent step. Sized once for max_target_len; a step allocates nothing.
+// of the most recent step. Sized for the positions one run fills (Generator and BeamSearch know them
+// when they start); a step allocates nothing.
 struct DecoderState {
+  DecoderState() = default;  // no room yet: reset() sizes it
+  // Room for `capacity` positions (at most max_target_len) over a source of `source_length` tokens (0 for
+  // decoder-only models); throws past limits::kMaxRunBytes.
+  DecoderState(const ModelConfig& config, int capacity, int source_length);
+  // Room for everything the model allows: max_target_len positions over max_source_len tokens.
   explicit DecoderState(const ModelConfig& config);
+  // Sizes as the constructor does (allocating only when a size changes), zeroed, at position 0.
+  void reset(const ModelConfig& config, int capacity, int source_length);
   int capacity() const { return static_cast<int>(self_attention.cols()); }
+
   int position = 0;                    // number of tokens fed
-  std::vector<RowMatrix> keys, values; // per layer [max_target_len, d_model]; rows [0, position) valid
-  RowMatrix self_attention;            // [layers * heads, max_target_len]: last step's row, first `position` valid
-  RowMatrix cross_attention;           // [layers * heads, max_source_len]: last step's row over the source
+  std::vector<RowMatrix> keys, values; // per layer [capacity, d_model]; rows [0, position) valid
+  RowMatrix self_attention;            // [layers * heads, capacity]: last step's row, first `position` valid
+  RowMatrix cross_attention;           // [layers * heads, max(1, source_length)]: last step's row over the source
   void copy_prefix_from(const DecoderState& other);  // beam search reorders hypotheses with this
 };
 
@@ -75,5 +85,25 @@ struct ForwardResult {
 // `target` starts with <s> (the decoder's input, shifted right); `causal` adds the causal mask.
 ForwardResult forward(const Model& model, const std::vector<int>& source, const std::vector<int>& target,
                       bool causal);
+
+// ---------------------------------------------------------------------------------------------------
+// Memory. A model file is small next to what running it can take: the encoder keeps layers x heads
+// attention matrices of [S, S], every decoder state a KV cache of layers x positions x 2 d_model, and a
+// beam 2 x width states. So every entry point computes what a request needs before it allocates, and
+// refuses one past this budget with an Error that gives the sizes (rather than std::bad_alloc, or a
+// browser tab out of memory).
+namespace limits {
+constexpr int64_t kMaxRunBytes = int64_t{1} << 30;  // 1 GiB
+}  // namespace limits
+
+// Bytes of what encode() builds for `source_length` tokens (the attention matrices, the memory, the
+// decoder's cross-attention keys and values) plus its working set; 0 for decoder-only models.
+int64_t encoder_bytes(const ModelConfig& config, int source_length);
+// Bytes of one DecoderState of `capacity` positions over `source_length` source tokens.
+int64_t decoder_state_bytes(const ModelConfig& config, int capacity, int source_length);
+// Refuses (an Error naming each part's size) a run that would hold more than limits::kMaxRunBytes at
+// once: the encoder output for `source_length` tokens, one decoder state of `capacity` positions
+// (2 x beam_width for a beam search; beam_width 0 otherwise) and `buffers` bytes of the caller's own.
+void check_run_memory(const ModelConfig& config, int source_length, int capacity, int beam_width, int64_t buffers);
 
 }  // namespace stepwise
