@@ -20,6 +20,8 @@ set_tests_properties(cli.trace_decoder_only PROPERTIES PASS_REGULAR_EXPRESSION "
 # Hostile requests on hostile models (tests/make_hostile_models.cpp writes them before these tests):
 # memory is sized for the request and refused past the budget.
 set(DEEP ${HOSTILE}/deep.safetensors)
+set(EMPTY ${CMAKE_CURRENT_BINARY_DIR}/empty.tsv)
+file(WRITE ${EMPTY} "")
 string(REPEAT "a" 8000 LONG_WORD)
 # One token from a 64-layer, 8192-position model needs kilobytes, even with a beam of 64 (it took 440 MB
 # and 5 GB before): run in 300 MB of address space -- except under AddressSanitizer, which reserves
@@ -45,6 +47,9 @@ foreach(case
     "beam_and_sampling|generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--beam;2;--seed;1;abc|choose sampling"
     "unknown_option|generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--colour;abc|unknown option --colour"
     "unknown_command|frobnicate;--model;x|unknown command 'frobnicate'"
+    "eval_empty_file|eval;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--data;${EMPTY}|data file '.*empty.tsv' has no words"
+    "eval_directory|eval;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--data;${FIX}|cannot read data file '.*fixtures': it is a directory"
+    "eval_missing_file|eval;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--data;/nonexistent.tsv|cannot open data file '/nonexistent.tsv': No such file"
     "deep_beam|generate;--model;${DEEP};--beam;64;abc|this run needs 4.[0-9]+ GiB, more than the 1 GiB budget.*128 decoder states \\(2 per beam, 64 beams\\).*lower max_length or the beam width"
     "deep_long_word|generate;--model;${DEEP};--max-length;1;${LONG_WORD}|the encoder output for 8000 source tokens.*use a shorter input"
     "huge_weights|generate;--model;${HOSTILE}/huge_weights.safetensors;abc|holds 1e\\+30 at index 0; weights must lie within")
@@ -63,3 +68,13 @@ endforeach()
 set_tests_properties(cli.rejects_deep_beam cli.rejects_deep_long_word cli.rejects_huge_weights PROPERTIES
                      FIXTURES_REQUIRED hostile_models)
 
+# standard input that cannot be read (a directory) or holds no words
+foreach(case "stdin_directory|${FIX}|cannot read standard input" "stdin_empty|${EMPTY}|no words on standard input")
+  string(REPLACE "|" ";" parts "${case}")
+  list(GET parts 0 name)
+  list(GET parts 1 input)
+  list(GET parts 2 message)
+  add_test(NAME cli.rejects_${name} COMMAND ${CMAKE_COMMAND} -DCLI=${CLI}
+           "-DARGS=generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors" -DSTDIN=${input} "-DEXPECT=${message}"
+           -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_failure.cmake)
+endforeach()

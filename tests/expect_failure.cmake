@@ -1,5 +1,9 @@
-# Runs CLI with ARGS; passes if it exits non-zero and its stderr matches EXPECT.
-execute_process(COMMAND ${CLI} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+# Runs CLI with ARGS (and STDIN, when given, as its standard input); passes if it exits non-zero and
+# its stderr matches EXPECT.
+if(DEFINED STDIN)
+  set(input INPUT_FILE ${STDIN})
+endif()
+execute_process(COMMAND ${CLI} ${ARGS} ${input} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(rc EQUAL 0)
   message(FATAL_ERROR "expected a non-zero exit, got 0; stdout: ${out}")
 endif()

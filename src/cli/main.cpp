@@ -14,6 +14,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "../engine/stepwise.h"
+#include "../engine/utf8.h"
 #include "g2p_metrics.h"
 
 using nlohmann::json;
@@ -157,15 +160,19 @@ int cmd_generate(const Args& a) {
       }
     } catch (const Error& e) {
       std::cout.flush();
-      std::cerr << "stepwise: '" << word << "': " << e.what() << '\n';
+      std::cerr << "stepwise: '" << utf8::printable(word) << "': " << e.what() << '\n';  // (user text: escaped, cut)
       ++failures;
     }
   };
   if (from_stdin) {
+    int read = 0;
     for (std::string line; std::getline(std::cin, line);) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (!line.empty()) run(line);
+      if (!line.empty()) run(line), ++read;
     }
+    // the end of the input, or a failure to read it (a directory, an I/O error): not the same thing
+    if (std::ferror(stdin) || std::cin.bad()) throw Error(std::string("cannot read standard input: ") + std::strerror(errno));
+    if (read == 0) throw Error("no words on standard input (give one word per line, or words as arguments)");
   } else {
     for (const std::string& w : words) run(w);
   }
@@ -241,8 +248,10 @@ int cmd_eval(const Args& a) {
   if (!a.has("data")) throw UsageError("eval needs --data SPLIT.tsv (write the splits with tools/g2p_data.py)");
   auto model = Model::load_file(a.get("model"));
   const std::string path = a.get("data");
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw Error("cannot read data file '" + path + "': it is a directory");
   std::ifstream in(path);
-  if (!in) throw Error("cannot open data file '" + path + "'");
+  if (!in) throw Error("cannot open data file '" + path + "': " + std::strerror(errno));
   std::vector<std::string> order;
   std::map<std::string, std::vector<g2p::Phonemes>> references;
   for (std::string line; std::getline(in, line);) {
@@ -252,6 +261,9 @@ int cmd_eval(const Args& a) {
     if (!references.count(word)) order.push_back(word);
     references[word].push_back(g2p::split_phonemes(line.substr(tab + 1)));
   }
+  if (in.bad()) throw Error("cannot read data file '" + path + "': " + std::strerror(errno));
+  // no words would score a perfect 0 % and pass any --max-wer
+  if (order.empty()) throw Error("data file '" + path + "' has no words (expected lines WORD<TAB>PHONEMES)");
   const long long limit = a.integer("limit", 0, 0, 100000000);
   if (limit > 0 && static_cast<long long>(order.size()) > limit) order.resize(limit);
   const int beam_width = static_cast<int>(a.integer("beam", 5, 0, 64));
@@ -306,6 +318,7 @@ int cmd_eval(const Args& a) {
   if (a.has("json")) {
     std::ofstream out(a.get("json"));
     out << report.dump(1) << '\n';
+    if (!out) throw Error("cannot write '" + a.get("json") + "'");
   }
   if (a.has("max-wer")) {
     const float max_wer = a.number("max-wer", 1.0f);
