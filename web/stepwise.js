@@ -413,10 +413,9 @@ export class Run {
   step() {
     const M = this.#M;
     const s = this.#handle;
-    const c = this.#model.config;
-    const maxT = c.max_target_len;
-    const maxS = this.#model.encoderDecoder ? c.max_source_len : 1;
     const S = this.#model.encoderDecoder ? this.inputIds.length : 0;
+    // a run sizes its attention rows for itself: [self, cross] row strides
+    const strides = () => i32(M, callPointer(M, M._sw_session_attention_strides(s)), 2);
     if (this.beam) {
       const live = callInt(M, M._sw_beam_step(s));
       const state = this.beamState();
@@ -424,13 +423,15 @@ export class Run {
       let cross = [];
       if (live > 0) {
         const position = callInt(M, M._sw_beam_position(s, 0));
-        self = perHeadRows(M, callPointer(M, M._sw_beam_self_attention(s, 0)), this.layers, this.heads, maxT, position);
-        cross = perHeadRows(M, callPointer(M, M._sw_beam_cross_attention(s, 0)), this.layers, this.heads, maxS, S);
+        const [selfStride, crossStride] = strides();
+        self = perHeadRows(M, callPointer(M, M._sw_beam_self_attention(s, 0)), this.layers, this.heads, selfStride, position);
+        cross = perHeadRows(M, callPointer(M, M._sw_beam_cross_attention(s, 0)), this.layers, this.heads, crossStride, S);
       }
       return { ...state, selfAttention: self, crossAttention: cross, done: this.done };
     }
     const id = callInt(M, M._sw_session_step(s));
     const position = callInt(M, M._sw_session_position(s));
+    const [selfStride, crossStride] = strides();  // (before any view below: this call may allocate)
     const V = this.#model.targetTokens.length;
     this.ids.push(id);
     this.tokens.push(this.#model.targetTokens[id]);
@@ -441,8 +442,8 @@ export class Run {
       position: position - 1,
       probs: f32(M, callPointer(M, M._sw_session_probs(s)), V),
       logits: f32(M, callPointer(M, M._sw_session_logits(s)), V),
-      selfAttention: perHeadRows(M, callPointer(M, M._sw_session_self_attention(s)), this.layers, this.heads, maxT, position),
-      crossAttention: perHeadRows(M, callPointer(M, M._sw_session_cross_attention(s)), this.layers, this.heads, maxS, S),
+      selfAttention: perHeadRows(M, callPointer(M, M._sw_session_self_attention(s)), this.layers, this.heads, selfStride, position),
+      crossAttention: perHeadRows(M, callPointer(M, M._sw_session_cross_attention(s)), this.layers, this.heads, crossStride, S),
       done: this.done,
     };
   }

@@ -262,14 +262,26 @@ EMSCRIPTEN_KEEPALIVE const float* sw_session_logits(int s) {
   return guarded([&] { return generator_of(session_at(s)).logits().data(); }, static_cast<const float*>(nullptr));
 }
 
-// The last step's attention rows: [layers * heads, max_target_len] (first `position` valid) and
-// [layers * heads, max_source_len] (first `source length` valid), row-major.
+// The last step's attention rows: [layers * heads, self stride] (first `position` valid) and
+// [layers * heads, cross stride] (first `source length` valid), row-major; strides below.
 EMSCRIPTEN_KEEPALIVE const float* sw_session_self_attention(int s) {
   return guarded([&] { return generator_of(session_at(s)).state().self_attention.data(); }, static_cast<const float*>(nullptr));
 }
 
 EMSCRIPTEN_KEEPALIVE const float* sw_session_cross_attention(int s) {
   return guarded([&] { return generator_of(session_at(s)).state().cross_attention.data(); }, static_cast<const float*>(nullptr));
+}
+
+// The row strides of the attention rows, [self, cross], for the session's and the beams' rows alike: a
+// run sizes them for itself, so self rows hold its positions (max_target_len unless max_length is set)
+// and cross rows its source (1 for decoder-only models).
+EMSCRIPTEN_KEEPALIVE const int* sw_session_attention_strides(int s) {
+  return guarded([&] {
+    Session& session = session_at(s);
+    const DecoderState& state = session.beam ? beam_of(session).state(0) : generator_of(session).state();
+    session.scratch = {state.capacity(), static_cast<int>(state.cross_attention.cols())};
+    return session.scratch.data();
+  }, static_cast<const int*>(nullptr));
 }
 
 // The encoder's self-attention of one layer and head: [S, S].
