@@ -56,12 +56,17 @@ void softmax(float* x, int n) {
 // q / sqrt(head_dim), as F.multi_head_attention_forward scales queries before the dot products.
 float query_scale(const ModelConfig& c) { return static_cast<float>(std::sqrt(static_cast<double>(c.head_dim()))); }
 
-// Token embedding times sqrt(d_model) (if configured) plus the positional encoding of `position`.
-void embed(const ModelConfig& c, const float* table, const float* positions, int token, int position, float* x) {
+// Token embedding times sqrt(d_model) (if configured) plus the positional encoding of `position`; a probe
+// also gets the two terms (`token_part`, `position_part`, when not null).
+void embed(const ModelConfig& c, const float* table, const float* positions, int token, int position, float* x,
+           float* token_part = nullptr, float* position_part = nullptr) {
   const float scale = c.scale_embedding ? static_cast<float>(std::sqrt(static_cast<double>(c.d_model))) : 1.0f;
   const float* e = table + static_cast<size_t>(token) * c.d_model;
   const float* p = positions + static_cast<size_t>(position) * c.d_model;
   for (int i = 0; i < c.d_model; ++i) x[i] = e[i] * scale + p[i];
+  if (token_part)
+    for (int i = 0; i < c.d_model; ++i) token_part[i] = e[i] * scale;
+  if (position_part) std::copy(p, p + c.d_model, position_part);
 }
 
 // The norm applied around a decoder layer's feed-forward: norm3 after cross-attention, or norm2 in a
@@ -131,27 +136,42 @@ RowMatrix linear(const RowMatrix& x, const float* weight, const float* bias, int
 // nn.MultiheadAttention(queries_in, keys_in, keys_in, attn_mask) with per-head weights:
 //   q, k, v = in_proj(...); per head: softmax(q_h / sqrt(d_h) k_h^T + mask) v_h; out_proj(concat).
 RowMatrix attention(const ModelConfig& c, const AttentionWeights& w, const RowMatrix& queries_in,
-                    const RowMatrix& keys_in, const RowMatrix* mask, std::vector<RowMatrix>* weights_out) {
+                    const RowMatrix& keys_in, const RowMatrix* mask, std::vector<RowMatrix>* weights_out,
+                    SequenceAttentionProbe* probe = nullptr) {
   const int d = c.d_model, dh = c.head_dim();
   const float* W = w.in_proj.weight;
   const float* b = w.in_proj.bias;
-  RowMatrix q = linear(queries_in, W, b, d) / query_scale(c);
+  RowMatrix q = linear(queries_in, W, b, d);
+  if (probe) probe->query = q;
+  q /= query_scale(c);
   RowMatrix k = linear(keys_in, W + static_cast<size_t>(d) * d, b + d, d);
   RowMatrix v = linear(keys_in, W + static_cast<size_t>(2 * d) * d, b + 2 * d, d);
   RowMatrix context(queries_in.rows(), d);
+  if (probe) {
+    probe->key = k;
+    probe->value = v;
+    probe->mask = mask ? *mask : RowMatrix::Zero(queries_in.rows(), keys_in.rows());
+  }
   for (int h = 0; h < c.n_heads; ++h) {
     RowMatrix scores = q.middleCols(h * dh, dh) * k.middleCols(h * dh, dh).transpose();  // [n, m]
+    if (probe) {
+      probe->raw.push_back(probe->query.middleCols(h * dh, dh) * k.middleCols(h * dh, dh).transpose());
+      probe->scaled.push_back(scores);
+    }
     if (mask) scores += *mask;
     for (Eigen::Index r = 0; r < scores.rows(); ++r) softmax(scores.row(r).data(), static_cast<int>(scores.cols()));
     context.middleCols(h * dh, dh).noalias() = scores * v.middleCols(h * dh, dh);
+    if (probe) probe->weights.push_back(scores);
     weights_out->push_back(std::move(scores));
   }
+  if (probe) probe->context = context;
   return linear(context, w.out_proj.weight, w.out_proj.bias, d);
 }
 
-RowMatrix feed_forward(const ModelConfig& c, const FeedForward& f, const RowMatrix& x) {
+RowMatrix feed_forward(const ModelConfig& c, const FeedForward& f, const RowMatrix& x, RowMatrix* hidden_probe = nullptr) {
   RowMatrix hidden = linear(x, f.linear1.weight, f.linear1.bias, c.d_ff);
   activate(hidden.data(), static_cast<int>(hidden.size()), c.activation);
+  if (hidden_probe) *hidden_probe = hidden;
   return linear(hidden, f.linear2.weight, f.linear2.bias, c.d_model);
 }
 
@@ -159,14 +179,19 @@ RowMatrix feed_forward(const ModelConfig& c, const FeedForward& f, const RowMatr
 //   post-norm (norm_first=False): x = norm(x + sublayer(x))
 //   pre-norm  (norm_first=True):  x = x + sublayer(norm(x))
 template <typename Sublayer>
-void residual(const ModelConfig& c, const LayerNorm& norm, RowMatrix* x, Sublayer&& sublayer) {
+void residual(const ModelConfig& c, const LayerNorm& norm, RowMatrix* x, Sublayer&& sublayer,
+              SequenceSublayerProbe* probe = nullptr) {
   if (c.norm_first) {
     RowMatrix normed;
     layer_norm_rows(*x, norm, c.layer_norm_eps, &normed);
-    *x += sublayer(normed);
+    RowMatrix out = sublayer(normed);
+    *x += out;
+    if (probe) probe->normed = std::move(normed), probe->output = std::move(out), probe->sum = *x;
   } else {
-    RowMatrix sum = *x + sublayer(*x);
+    RowMatrix out = sublayer(*x);
+    RowMatrix sum = *x + out;
     layer_norm_rows(sum, norm, c.layer_norm_eps, x);
+    if (probe) probe->normed = *x, probe->output = std::move(out), probe->sum = std::move(sum);
   }
 }
 
@@ -191,25 +216,50 @@ RowMatrix decoder_sequence(const Model& model, const RowMatrix* memory, const st
   const ModelConfig& c = model.config();
   const ModelWeights& w = model.weights();
   RowMatrix x = embed_sequence(c, w.tgt_embed, w.tgt_pos, target);
+  ForwardProbe* probe = out->probe.get();
+  if (probe) {
+    const int T = static_cast<int>(target.size());
+    probe->token_embedding.resize(T, c.d_model);
+    probe->positional.resize(T, c.d_model);
+    RowMatrix again(T, c.d_model);  // embed() once more, for its two terms
+    for (int i = 0; i < T; ++i)
+      embed(c, w.tgt_embed, w.tgt_pos, target[i], i, again.row(i).data(), probe->token_embedding.row(i).data(),
+            probe->positional.row(i).data());
+    probe->layers.resize(c.n_decoder_layers);
+  }
   const RowMatrix mask = causal_mask(static_cast<int>(target.size()));
   for (int l = 0; l < c.n_decoder_layers; ++l) {
     const DecoderLayerWeights& layer = w.decoder[l];
+    SequenceLayerProbe* p = probe ? &probe->layers[l] : nullptr;
+    if (p) p->input = x;
     // 1. masked multi-head self-attention, add & norm
-    residual(c, layer.norm1, &x, [&](const RowMatrix& in) {
-      return attention(c, layer.self_attn, in, in, causal ? &mask : nullptr, &out->self_attention);
-    });
+    residual(
+        c, layer.norm1, &x,
+        [&](const RowMatrix& in) {
+          return attention(c, layer.self_attn, in, in, causal ? &mask : nullptr, &out->self_attention,
+                           p ? &p->self_attention : nullptr);
+        },
+        p ? &p->self_block : nullptr);
     // 2. encoder-decoder (cross) attention: queries from the decoder, keys and values from the encoder
     if (memory)
-      residual(c, layer.norm2, &x, [&](const RowMatrix& in) {
-        return attention(c, layer.cross_attn, in, *memory, nullptr, &out->cross_attention);
-      });
+      residual(
+          c, layer.norm2, &x,
+          [&](const RowMatrix& in) {
+            return attention(c, layer.cross_attn, in, *memory, nullptr, &out->cross_attention,
+                             p ? &p->cross_attention : nullptr);
+          },
+          p ? &p->cross_block : nullptr);
     // 3. position-wise feed-forward, add & norm
-    residual(c, ff_norm(layer, memory != nullptr), &x, [&](const RowMatrix& in) { return feed_forward(c, layer.ff, in); });
+    residual(
+        c, ff_norm(layer, memory != nullptr), &x,
+        [&](const RowMatrix& in) { return feed_forward(c, layer.ff, in, p ? &p->hidden : nullptr); },
+        p ? &p->ff_block : nullptr);
     if (!x.allFinite())
       fail("teacher-forced pass: the output of decoder layer ", l, " (", decoder_layer_name(c, l), ") is", kNotFinite);
   }
   RowMatrix normed;
   layer_norm_rows(x, w.decoder_norm, c.layer_norm_eps, &normed);
+  if (probe) probe->final_normed = normed;
   RowMatrix logits = linear(normed, w.generator.weight, w.generator.bias, c.target_vocab.size());
   if (!logits.allFinite()) fail("teacher-forced pass: the logits are", kNotFinite, " in the output projection");
   return logits;
@@ -263,7 +313,8 @@ void encode(const Model& model, const std::vector<int>& source, EncoderOutput* o
   out->model = &model;
 }
 
-ForwardResult forward(const Model& model, const std::vector<int>& source, const std::vector<int>& target, bool causal) {
+ForwardResult forward(const Model& model, const std::vector<int>& source, const std::vector<int>& target, bool causal,
+                      bool probe) {
   const ModelConfig& c = model.config();
   check_tokens(target, c.target_vocab.size(), c.max_target_len, "target", "max_target_len");
   if (c.has_encoder()) check_tokens(source, c.source_vocab.size(), c.max_source_len, "source", "max_source_len");
@@ -276,6 +327,7 @@ ForwardResult forward(const Model& model, const std::vector<int>& source, const 
          " budget; use a shorter input or target");
   }
   ForwardResult result;
+  if (probe) result.probe = std::make_shared<ForwardProbe>();
   if (c.has_encoder()) {
     EncoderOutput enc;
     encode(model, source, &enc);
@@ -333,31 +385,43 @@ namespace {
 
 // softmax(q_h k_j / ...) over `n` cached keys, then the weighted sum of the values, for every head.
 // `q` is already scaled; `keys`/`values` are row-major [n, d_model]; per-head weights go to `rows`.
+// A probe gets the scores before and after the softmax, and q_h . k_j from its unscaled `probe->query`.
 void attend_cached(const ModelConfig& c, const float* q, const RowMatrix& keys, const RowMatrix& values, int n,
-                   RowMatrix* rows, int row0, float* context) {
+                   RowMatrix* rows, int row0, float* context, AttentionProbe* probe) {
   const int dh = c.head_dim();
   for (int h = 0; h < c.n_heads; ++h) {
     float* weights = rows->row(row0 + h).data();
     for (int j = 0; j < n; ++j) weights[j] = kernels::dot(q + h * dh, keys.row(j).data() + h * dh, dh);  // QDotK
+    if (probe) {
+      for (int j = 0; j < n; ++j) probe->raw(h, j) = kernels::dot(probe->query.data() + h * dh, keys.row(j).data() + h * dh, dh);
+      std::copy(weights, weights + n, probe->scaled.row(h).data());
+    }
     softmax(weights, n);
+    if (probe) std::copy(weights, weights + n, probe->weights.row(h).data());
     float* out = context + h * dh;  // WeightedSumV
     std::fill(out, out + dh, 0.0f);
     for (int j = 0; j < n; ++j) kernels::axpy(weights[j], values.row(j).data() + h * dh, out, dh);
+  }
+  if (probe) {
+    probe->keys = n;
+    std::copy(context, context + c.d_model, probe->context.data());
   }
 }
 
 // One residual sub-layer on a single row (see residual() above for the two arrangements).
 template <typename Sublayer>
-void residual_row(const ModelConfig& c, const LayerNorm& norm, StepScratch* s, Sublayer&& sublayer) {
+void residual_row(const ModelConfig& c, const LayerNorm& norm, StepScratch* s, Sublayer&& sublayer, SublayerProbe* probe) {
   const int d = c.d_model;
   if (c.norm_first) {
     layer_norm(s->x.data(), norm, d, c.layer_norm_eps, s->normed.data());
     sublayer(s->normed.data(), s->sublayer.data());
     s->x += s->sublayer;
+    if (probe) probe->normed = s->normed, probe->output = s->sublayer, probe->sum = s->x;
   } else {
     sublayer(s->x.data(), s->sublayer.data());
     s->normed = s->x + s->sublayer;
     layer_norm(s->normed.data(), norm, d, c.layer_norm_eps, s->x.data());
+    if (probe) probe->normed = s->x, probe->output = s->sublayer, probe->sum = s->normed;
   }
 }
 
@@ -409,8 +473,41 @@ void check_step_arguments(const Model& model, const EncoderOutput* encoder, cons
 
 }  // namespace
 
+StepProbe::StepProbe(const ModelConfig& c, int capacity, int source_length)
+    : token_embedding(c.d_model), positional(c.d_model), layers(static_cast<size_t>(c.n_decoder_layers)),
+      final_normed(c.d_model) {
+  const int d = c.d_model;
+  auto attention = [&](AttentionProbe* a, int keys) {
+    a->query.setZero(d), a->key.setZero(d), a->value.setZero(d), a->context.setZero(d);
+    a->raw.setZero(c.n_heads, keys), a->scaled.setZero(c.n_heads, keys), a->weights.setZero(c.n_heads, keys);
+  };
+  for (LayerProbe& l : layers) {
+    l.input.setZero(d);
+    for (SublayerProbe* b : {&l.self_block, &l.cross_block, &l.ff_block})
+      b->normed.setZero(d), b->output.setZero(d), b->sum.setZero(d);
+    attention(&l.self_attention, std::max(1, capacity));
+    attention(&l.cross_attention, std::max(1, source_length));
+    l.hidden.setZero(c.d_ff);
+  }
+}
+
+namespace {
+
+// A probe must have room for this step: sized for the model, `capacity` positions and the source.
+void check_probe(const ModelConfig& c, const StepProbe& p, int position, int source_length) {
+  const bool fits = static_cast<int>(p.layers.size()) == c.n_decoder_layers && p.token_embedding.size() == c.d_model &&
+                    (p.layers.empty() || (p.layers[0].hidden.size() == c.d_ff && p.layers[0].self_attention.raw.rows() == c.n_heads &&
+                                          p.layers[0].self_attention.raw.cols() > position &&
+                                          p.layers[0].cross_attention.raw.cols() >= source_length));
+  if (!fits)
+    fail("this step probe does not fit: it was made for another model, or for fewer positions or source tokens than "
+         "position ", position, " over ", source_length, " source tokens");
+}
+
+}  // namespace
+
 void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState* state, StepScratch* s, int token,
-                  float* logits) {
+                  float* logits, StepProbe* probe) {
   const ModelConfig& c = model.config();
   const ModelWeights& w = model.weights();
   const int d = c.d_model, pos = state->position;
@@ -418,41 +515,63 @@ void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState
   if (token < 0 || token >= c.target_vocab.size())
     fail("target token ", token, " is outside the target vocabulary [0, ", c.target_vocab.size(), ")");
   const float scale = query_scale(c);
+  if (probe) {
+    check_probe(c, *probe, pos, encoder ? encoder->length : 0);
+    probe->position = pos, probe->token = token;
+  }
 
-  embed(c, w.tgt_embed, w.tgt_pos, token, pos, s->x.data());
+  embed(c, w.tgt_embed, w.tgt_pos, token, pos, s->x.data(), probe ? probe->token_embedding.data() : nullptr,
+        probe ? probe->positional.data() : nullptr);
   for (int l = 0; l < c.n_decoder_layers; ++l) {
     const DecoderLayerWeights& layer = w.decoder[l];
+    LayerProbe* p = probe ? &probe->layers[l] : nullptr;
+    if (p) p->input = s->x;
     // 1. masked self-attention: append this position's key and value to the cache, then attend over
     //    positions 0..pos -- the future is not masked, it simply is not there yet.
-    residual_row(c, layer.norm1, s, [&](const float* in, float* out) {
-      kernels::matvec(layer.self_attn.in_proj.weight, layer.self_attn.in_proj.bias, in, s->qkv.data(), 3 * d, d);
-      state->keys[l].row(pos) = s->qkv.segment(d, d);
-      state->values[l].row(pos) = s->qkv.segment(2 * d, d);
-      s->qkv.head(d) /= scale;
-      attend_cached(c, s->qkv.data(), state->keys[l], state->values[l], pos + 1, &state->self_attention,
-                    l * c.n_heads, s->context.data());
-      kernels::matvec(layer.self_attn.out_proj.weight, layer.self_attn.out_proj.bias, s->context.data(), out, d, d);
-    });
+    residual_row(
+        c, layer.norm1, s,
+        [&](const float* in, float* out) {
+          kernels::matvec(layer.self_attn.in_proj.weight, layer.self_attn.in_proj.bias, in, s->qkv.data(), 3 * d, d);
+          state->keys[l].row(pos) = s->qkv.segment(d, d);
+          state->values[l].row(pos) = s->qkv.segment(2 * d, d);
+          if (p)
+            p->self_attention.query = s->qkv.head(d), p->self_attention.key = s->qkv.segment(d, d),
+            p->self_attention.value = s->qkv.segment(2 * d, d);
+          s->qkv.head(d) /= scale;
+          attend_cached(c, s->qkv.data(), state->keys[l], state->values[l], pos + 1, &state->self_attention,
+                        l * c.n_heads, s->context.data(), p ? &p->self_attention : nullptr);
+          kernels::matvec(layer.self_attn.out_proj.weight, layer.self_attn.out_proj.bias, s->context.data(), out, d, d);
+        },
+        p ? &p->self_block : nullptr);
     // 2. cross-attention: this position's query against the encoder's precomputed keys and values
     if (encoder)
-      residual_row(c, layer.norm2, s, [&](const float* in, float* out) {
-        kernels::matvec(layer.cross_attn.in_proj.weight, layer.cross_attn.in_proj.bias, in, s->qkv.data(), d, d);
-        s->qkv.head(d) /= scale;
-        attend_cached(c, s->qkv.data(), encoder->cross_keys[l], encoder->cross_values[l], encoder->length,
-                      &state->cross_attention, l * c.n_heads, s->context.data());
-        kernels::matvec(layer.cross_attn.out_proj.weight, layer.cross_attn.out_proj.bias, s->context.data(), out, d, d);
-      });
+      residual_row(
+          c, layer.norm2, s,
+          [&](const float* in, float* out) {
+            kernels::matvec(layer.cross_attn.in_proj.weight, layer.cross_attn.in_proj.bias, in, s->qkv.data(), d, d);
+            if (p) p->cross_attention.query = s->qkv.head(d);
+            s->qkv.head(d) /= scale;
+            attend_cached(c, s->qkv.data(), encoder->cross_keys[l], encoder->cross_values[l], encoder->length,
+                          &state->cross_attention, l * c.n_heads, s->context.data(), p ? &p->cross_attention : nullptr);
+            kernels::matvec(layer.cross_attn.out_proj.weight, layer.cross_attn.out_proj.bias, s->context.data(), out, d, d);
+          },
+          p ? &p->cross_block : nullptr);
     // 3. feed-forward: linear2(activation(linear1(x)))
-    residual_row(c, ff_norm(layer, encoder != nullptr), s, [&](const float* in, float* out) {
-      kernels::matvec(layer.ff.linear1.weight, layer.ff.linear1.bias, in, s->hidden.data(), c.d_ff, d);
-      activate(s->hidden.data(), c.d_ff, c.activation);
-      kernels::matvec(layer.ff.linear2.weight, layer.ff.linear2.bias, s->hidden.data(), out, d, c.d_ff);
-    });
+    residual_row(
+        c, ff_norm(layer, encoder != nullptr), s,
+        [&](const float* in, float* out) {
+          kernels::matvec(layer.ff.linear1.weight, layer.ff.linear1.bias, in, s->hidden.data(), c.d_ff, d);
+          activate(s->hidden.data(), c.d_ff, c.activation);
+          if (p) p->hidden = s->hidden;
+          kernels::matvec(layer.ff.linear2.weight, layer.ff.linear2.bias, s->hidden.data(), out, d, c.d_ff);
+        },
+        p ? &p->ff_block : nullptr);
     if (!s->x.allFinite())
       fail("decoder step at position ", pos, ": the output of layer ", l, " (", decoder_layer_name(c, l), ") is", kNotFinite,
            ", or a cache held non-finite values");
   }
   layer_norm(s->x.data(), w.decoder_norm, d, c.layer_norm_eps, s->normed.data());
+  if (probe) probe->final_normed = s->normed;
   kernels::matvec(w.generator.weight, w.generator.bias, s->normed.data(), logits, c.target_vocab.size(), d);
   if (!Eigen::Map<const Eigen::VectorXf>(logits, c.target_vocab.size()).allFinite())
     fail("decoder step at position ", pos, ": the logits are", kNotFinite, " in the output projection");

@@ -14,6 +14,7 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "model.h"
@@ -61,6 +62,43 @@ struct DecoderState {
   void copy_prefix_from(const DecoderState& other);  // beam search reorders hypotheses with this
 };
 
+// "Open the box": everything one decoder step computes, recorded where the engine computes it (not a
+// second implementation) when a probe is passed to decoder_step(). Sized once for a model and a run;
+// recording allocates nothing, and a step without a probe does exactly what it did before.
+struct AttentionProbe {
+  int keys = 0;             // keys attended: positions 0..pos (self-attention) or the S source tokens
+  Eigen::VectorXf query;    // [d_model] this position's query, q = W_q x + b_q, before scaling
+  Eigen::VectorXf key;      // [d_model] this position's key, appended to the cache (self-attention only)
+  Eigen::VectorXf value;    // [d_model] this position's value, appended to the cache (self-attention only)
+  RowMatrix raw;            // [heads, keys] q_h . k_j
+  RowMatrix scaled;         // [heads, keys] (q_h / sqrt(d_k)) . k_j: the softmax's input (no mask: see below)
+  RowMatrix weights;        // [heads, keys] softmax(scaled): the attention row
+  Eigen::VectorXf context;  // [d_model] sum_j w_j v_j of every head, heads concatenated
+};
+// A residual sub-layer (see residual(): pre-norm x + f(norm(x)), post-norm norm(x + f(x))).
+struct SublayerProbe {
+  Eigen::VectorXf normed;  // [d_model] its LayerNorm's output (pre-norm: f's input; post-norm: the new stream)
+  Eigen::VectorXf output;  // [d_model] f's output: the attention's out-projection, or linear2
+  Eigen::VectorXf sum;     // [d_model] x + f(...): the residual add (pre-norm: the new stream)
+};
+struct LayerProbe {
+  Eigen::VectorXf input;                          // [d_model] the residual stream entering the layer
+  SublayerProbe self_block, cross_block, ff_block;  // cross_block unused in decoder-only models
+  AttentionProbe self_attention, cross_attention;
+  Eigen::VectorXf hidden;                         // [d_ff] the feed-forward's units after the activation
+};
+struct StepProbe {
+  // For `capacity` positions over `source_length` source tokens (as the run's DecoderState).
+  StepProbe(const ModelConfig& config, int capacity, int source_length);
+  int position = -1, token = -1;     // what the recorded step fed; -1 before any
+  // Stepping needs no mask: the cache holds no future, so the step's keys are exactly the positions a
+  // causal mask would leave. The teacher-forced pass (ForwardProbe) is where the -inf mask is added.
+  Eigen::VectorXf token_embedding;   // [d_model] embedding row, times sqrt(d_model) when the model scales
+  Eigen::VectorXf positional;        // [d_model] the position's encoding
+  std::vector<LayerProbe> layers;    // the stream entering layer 0 is layers[0].input
+  Eigen::VectorXf final_normed;      // [d_model] the final LayerNorm's output, the output projection's input
+};
+
 // Scratch vectors of one decoder step, allocated once.
 struct StepScratch {
   explicit StepScratch(const ModelConfig& config);
@@ -73,7 +111,31 @@ struct StepScratch {
 // (float32 overflow, or Inf/NaN written into a cache) ends the step with an Error naming the position
 // and the layer instead of turning into garbage logits.
 void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState* state, StepScratch* scratch,
-                  int token, float* logits);
+                  int token, float* logits, StepProbe* probe = nullptr);
+
+// The teacher-forced pass's probe: the StepProbe's quantities for all T positions at once, as matrices
+// whose row i is position i (and row i of each [heads] matrix list is query i).
+struct SequenceAttentionProbe {
+  RowMatrix query, key, value;         // [T, d] (cross-attention: key and value are [S, d], from the encoder)
+  std::vector<RowMatrix> raw, scaled;  // per head [T, keys]: q.k, and (q / sqrt(d_k)).k before the mask
+  RowMatrix mask;                      // [T, keys]: 0 / -inf as added (all 0 with the mask off, and for cross)
+  std::vector<RowMatrix> weights;      // per head [T, keys]: softmax(scaled + mask)
+  RowMatrix context;                   // [T, d]
+};
+struct SequenceSublayerProbe {
+  RowMatrix normed, output, sum;       // [T, d] each, as SublayerProbe
+};
+struct SequenceLayerProbe {
+  RowMatrix input;                     // [T, d]
+  SequenceSublayerProbe self_block, cross_block, ff_block;
+  SequenceAttentionProbe self_attention, cross_attention;
+  RowMatrix hidden;                    // [T, d_ff]
+};
+struct ForwardProbe {
+  RowMatrix token_embedding, positional;  // [T, d]
+  std::vector<SequenceLayerProbe> layers;
+  RowMatrix final_normed;                 // [T, d]
+};
 
 // The teacher-forced pass: every target position in parallel.
 struct ForwardResult {
@@ -81,10 +143,12 @@ struct ForwardResult {
   std::vector<RowMatrix> encoder_attention;    // [layer * heads + head] -> [S, S]
   std::vector<RowMatrix> self_attention;       // [layer * heads + head] -> [T, T]
   std::vector<RowMatrix> cross_attention;      // [layer * heads + head] -> [T, S]
+  std::shared_ptr<ForwardProbe> probe;         // filled when forward() is asked to probe
 };
-// `target` starts with <s> (the decoder's input, shifted right); `causal` adds the causal mask.
+// `target` starts with <s> (the decoder's input, shifted right); `causal` adds the causal mask; `probe`
+// records every intermediate (ForwardResult::probe).
 ForwardResult forward(const Model& model, const std::vector<int>& source, const std::vector<int>& target,
-                      bool causal);
+                      bool causal, bool probe = false);
 
 // ---------------------------------------------------------------------------------------------------
 // Memory. A model file is small next to what running it can take: the encoder keeps layers x heads
