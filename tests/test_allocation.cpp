@@ -38,6 +38,21 @@ TEST_CASE("a decoder step allocates nothing", "[allocation]") {
   }
 }
 
+TEST_CASE("a decoder step with the probe on allocates nothing", "[allocation][probe]") {
+  using namespace stepwise;
+  const std::string name = GENERATE(from_range(fixtures::names()));
+  auto model = fixtures::load(name);
+  const auto& c = model->config();
+  Generator g(model, DecodeOptions{});
+  g.set_probe(true);
+  g.start(c.has_encoder() ? std::vector<int>{1, 2, 3} : std::vector<int>{3});
+  const long before = allocations.load();
+  while (!g.done()) g.step();
+  CHECK(allocations.load() == before);
+  REQUIRE(g.probe() != nullptr);
+  CHECK(g.probe()->position == g.state().position - 1);  // it recorded the last step
+}
+
 TEST_CASE("a beam-search step allocates nothing", "[allocation]") {
   using namespace stepwise;
   const std::string name = GENERATE(from_range(fixtures::names()));

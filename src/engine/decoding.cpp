@@ -93,15 +93,18 @@ int source_length(const ModelConfig& c, const std::vector<int>& source) {
 // Feeds what a hypothesis has not fed yet: <s> and the prompt on the first step, else its last token.
 // The position comes from the hypothesis (a no-op normally), so a step that failed halfway -- a value
 // that was not finite -- leaves nothing behind.
+// A probe records the step whose logits choose the next token (the last prompt token's, at first).
 void feed(const Model& model, const EncoderOutput& encoder, const std::vector<int>& prompt,
-          const std::vector<int>& output, DecoderState* state, StepScratch* scratch, float* logits) {
+          const std::vector<int>& output, DecoderState* state, StepScratch* scratch, float* logits,
+          StepProbe* probe = nullptr) {
   const EncoderOutput* enc = model.config().has_encoder() ? &encoder : nullptr;
   state->position = output.empty() ? 0 : static_cast<int>(prompt.size() + output.size());
   if (output.empty()) {
-    decoder_step(model, enc, state, scratch, model.config().bos, logits);
-    for (int token : prompt) decoder_step(model, enc, state, scratch, token, logits);
+    decoder_step(model, enc, state, scratch, model.config().bos, logits, prompt.empty() ? probe : nullptr);
+    for (size_t i = 0; i < prompt.size(); ++i)
+      decoder_step(model, enc, state, scratch, prompt[i], logits, i + 1 == prompt.size() ? probe : nullptr);
   } else {
-    decoder_step(model, enc, state, scratch, output.back(), logits);
+    decoder_step(model, enc, state, scratch, output.back(), logits, probe);
   }
 }
 
@@ -172,6 +175,7 @@ void Generator::start(const std::vector<int>& source) {
   check_run_memory(c, S, positions, 0, static_cast<int64_t>(sizeof(float)) * (3 * int64_t{c.target_vocab.size()} + limit));
   if (c.has_encoder()) encode(*model_, source, &encoder_);
   state_.reset(c, positions, S);
+  if (probing_) probe_ = std::make_unique<StepProbe>(c, positions, S);
   prompt_ = std::move(prompt);
   output_.clear();
   output_.reserve(static_cast<size_t>(limit));  // step() then never allocates
@@ -191,7 +195,7 @@ int Generator::step() {
   if (done())
     fail("this run is finished (", output_.back() == model_->config().eos ? "</s> was produced" : "length limit reached",
          "); start a new one");
-  feed(*model_, encoder_, prompt_, output_, &state_, &scratch_, logits_.data());
+  feed(*model_, encoder_, prompt_, output_, &state_, &scratch_, logits_.data(), probe_.get());
   const int token = sampler_.choose(logits_.data(), probs_.data());
   output_.push_back(token);
   return token;

@@ -80,6 +80,11 @@ class Generator {
   const Model& model() const { return *model_; }
   const DecodeOptions& options() const { return options_; }
 
+  // "Open the box": from the next start() on, each step also records every intermediate of the step
+  // that chose its token (StepProbe: sized in start(), so steps still allocate nothing).
+  void set_probe(bool on) { probing_ = on; if (!on) probe_.reset(); }
+  const StepProbe* probe() const { return probe_.get(); }  // null when off, or before the first start()
+
  private:
   std::shared_ptr<const Model> model_;
   DecodeOptions options_;
@@ -90,6 +95,8 @@ class Generator {
   std::vector<int> prompt_, output_;
   std::vector<float> logits_, probs_;
   bool started_ = false;
+  bool probing_ = false;
+  std::unique_ptr<StepProbe> probe_;
 };
 
 struct Hypothesis {
