@@ -34,6 +34,8 @@ export class StepwiseError extends Error {
 }
 
 const STRATEGIES = { greedy: 0, sample: 1, beam: 2 };
+// What inside() returns as [rows, d_model] matrices for a step: the caches it read.
+const STEP_MATRICES = new Set(['cache.key', 'cache.value', 'cross_cache.key', 'cross_cache.value', 'memory']);
 // The options of start(); anything else is refused by name.
 const DEFAULT_OPTIONS = {
   strategy: 'greedy',
@@ -45,6 +47,7 @@ const DEFAULT_OPTIONS = {
   lengthPenalty: 1,
   nBest: 1,
   maxLength: 0,
+  probe: false,  // record every intermediate of each step, for run.inside() (greedy and sampling runs)
 };
 
 let modulePromise = null;
@@ -209,6 +212,10 @@ function decodeOptions(options) {
     throw new StepwiseError(`option strategy: unknown strategy ${describe(strategy)} (${Object.keys(STRATEGIES).join(', ')})`);
   }
   for (const key of Object.keys(NUMBER_OPTIONS)) number(merged, key);
+  if (typeof merged.probe !== 'boolean') throw new StepwiseError(`option probe must be true or false, got ${describe(merged.probe)}`);
+  if (merged.probe && strategy === 'beam') {
+    throw new StepwiseError('option probe: the probe records greedy and sampling runs (one hypothesis per step), not beam search');
+  }
   return merged;
 }
 
@@ -363,6 +370,7 @@ export class Run {
     track(this, M, '_sw_session_free', this.#session);
     try {
       callInt(M, M._sw_session_configure(this.#session, ...args));
+      callInt(M, M._sw_session_set_probe(this.#session, o.probe ? 1 : 0));
       const n = withString(M, text, 'input', (pointer) => callInt(M, M._sw_session_start(this.#session, pointer)));
       this.inputIds = i32(M, M._sw_session_input(this.#session), n);
       if (before !== null) runBytes.set(model, Math.max(0, M._sw_heap_allocated() - before));
@@ -479,13 +487,17 @@ export class Run {
     return ids.filter((t) => t !== m.eos && t !== m.bos && t !== m.pad).map((t) => m.targetTokens[t]).join(' ');
   }
 
-  /** Teacher forcing on this run's input: see Model.forward. */
-  forward(targetText, { causal = true } = {}) {
+  /**
+   * Teacher forcing on this run's input: see Model.forward. With { probe: true } the pass also records
+   * every intermediate, for inside({ teacherForced: true }).
+   */
+  forward(targetText, { causal = true, probe = false } = {}) {
     const M = this.#M;
     const s = this.#handle;
     const c = this.#model.config;
     const mask = causalOption(causal) ? 1 : 0;
-    const T = withString(M, targetText, 'target', (pointer) => callInt(M, M._sw_forward(s, pointer, mask)));
+    if (typeof probe !== 'boolean') throw new StepwiseError(`option probe must be true or false, got ${describe(probe)}`);
+    const T = withString(M, targetText, 'target', (pointer) => callInt(M, M._sw_forward(s, pointer, mask, probe ? 1 : 0)));
     const S = this.#model.encoderDecoder ? this.inputIds.length : 0;
     const V = this.#model.targetTokens.length;
     const ids = i32(M, callPointer(M, M._sw_forward_target(s)), T);
@@ -500,6 +512,70 @@ export class Run {
       logits,
       selfAttention: heads(M._sw_forward_self_attention, T),
       crossAttention: this.#model.encoderDecoder ? heads(M._sw_forward_cross_attention, S) : [],
+    };
+  }
+
+  /**
+   * "Open the box": the numbers inside decoder layer `layer` for attention head `head`, as the engine
+   * computed them (zero-copy views, valid until the next call into the module: .slice() what you keep).
+   *
+   * Of the last step (a run started with { probe: true }), each a vector of d_model (d_ff for hidden):
+   *   token_embedding (x sqrt(d_model) when the model scales), positional, final_normed;
+   *   input (the residual stream entering the layer), hidden (feed-forward units after the activation);
+   *   {self,cross,ff}_block.{normed,output,sum} (its LayerNorm's output, the sub-layer's output, x + it);
+   *   {self,cross}_attention.{query,context} (self_attention also key, value: this position's),
+   *   {self,cross}_attention.{raw,scaled,weights}: this head's q.k, (q / sqrt(d_k)).k and softmax over
+   *     the keys attended (positions 0..position, or the source; stepping adds no mask: the cache holds
+   *     no future);
+   *   cache.{key,value}: the self-attention KV cache after this step, [position + 1, d_model];
+   *   cross_cache.{key,value}, memory: the encoder's, [S, d_model], computed once per input.
+   * Of the last teacher-forced pass (forward(..., { probe: true }); teacherForced: true), the same names
+   * as [T, ...] matrices, attention as [T, keys] per head, plus {self,cross}_attention.mask (0 / -Infinity).
+   *
+   * Returns { position, token (of the step), layer, head, tensors: { name: { data, shape } } }.
+   */
+  inside({ layer = 0, head = 0, teacherForced = false } = {}) {
+    const M = this.#M;
+    const s = this.#handle;
+    const c = this.#model.config;
+    for (const [key, value, limit] of [['layer', layer, c.n_decoder_layers], ['head', head, c.n_heads]]) {
+      if (!Number.isInteger(value) || value < 0 || value >= limit) {
+        throw new StepwiseError(`inside(): ${key} must be an integer in [0, ${limit}), got ${describe(value)}`);
+      }
+    }
+    const pass = teacherForced ? 1 : 0;
+    const cross = this.#model.encoderDecoder;
+    const names = ['token_embedding', 'positional', 'final_normed', 'input', 'hidden'];
+    for (const block of cross ? ['self_block', 'cross_block', 'ff_block'] : ['self_block', 'ff_block']) {
+      names.push(`${block}.normed`, `${block}.output`, `${block}.sum`);
+    }
+    for (const kind of cross ? ['self_attention', 'cross_attention'] : ['self_attention']) {
+      names.push(`${kind}.query`, `${kind}.context`, `${kind}.raw`, `${kind}.scaled`, `${kind}.weights`);
+      if (teacherForced) names.push(`${kind}.key`, `${kind}.value`, `${kind}.mask`);
+    }
+    if (!teacherForced) {
+      names.push('self_attention.key', 'self_attention.value', 'cache.key', 'cache.value');
+      if (cross) names.push('cross_cache.key', 'cross_cache.value', 'memory');
+    }
+    // Every pointer first, then the views: a call may grow the memory and detach earlier views.
+    const found = names.map((name) => {
+      const pointer = withString(M, name, 'name', (p) => callPointer(M, M._sw_probe(s, pass, p, layer, head)));
+      const [rows, cols] = i32(M, callPointer(M, M._sw_probe_shape(s)), 3);
+      return [name, pointer, rows, cols];
+    });
+    const position = teacherForced ? -1 : callInt(M, M._sw_probe_position(s));
+    const tensors = {};
+    for (const [name, pointer, rows, cols] of found) {
+      const vector = !teacherForced && !STEP_MATRICES.has(name);  // a step's own values are vectors
+      tensors[name] = { data: f32(M, pointer, rows * cols), shape: vector ? [cols] : [rows, cols] };
+    }
+    return {
+      layer,
+      head,
+      position,
+      token: teacherForced ? null : this.tokens.at(-1) ?? null,
+      headDim: c.d_model / c.n_heads,
+      tensors,
     };
   }
 

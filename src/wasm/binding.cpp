@@ -50,6 +50,7 @@ struct Session {
   std::optional<BeamSearch> beam;      // beam-search runs
   ForwardResult forward;               // the last teacher-forced pass
   std::vector<int> forward_target;
+  bool probe = false;                  // runs started from now on record StepProbes
   std::string text;                    // the last string handed out
   std::vector<int> scratch;            // the last int array handed out
 };
@@ -110,6 +111,98 @@ const EncoderOutput& encoder_of(const Session& s) {
   if (s.generator && s.generator->started()) return s.generator->encoder();
   if (s.beam) return s.beam->encoder();
   fail("no run in progress: start one first");
+}
+
+// --- the probe: named views of StepProbe / ForwardProbe fields, no arithmetic ---------------------------
+
+struct View {
+  const float* data;
+  int rows, cols, stride;  // row r starts at data + r * stride
+};
+View vec(const Eigen::VectorXf& v) { return {v.data(), 1, static_cast<int>(v.size()), static_cast<int>(v.size())}; }
+View mat(const RowMatrix& m, int rows = -1, int cols = -1) {
+  return {m.data(), rows < 0 ? static_cast<int>(m.rows()) : rows, cols < 0 ? static_cast<int>(m.cols()) : cols,
+          static_cast<int>(m.cols())};
+}
+
+// The last step's probe of a greedy/sampling run: "token_embedding", "positional", "final_normed";
+// per layer "input", "hidden", "{self,cross,ff}_block.{normed,output,sum}",
+// "{self,cross}_attention.{query,key,value,context}", "{self,cross}_attention.{raw,scaled,weights}" (per
+// head: one row over the keys attended); and the caches the step read: "cache.{key,value}" (self-attention,
+// positions 0..pos), "cross_cache.{key,value}" (the encoder's, computed once), "memory" (encoder output).
+View step_view(const Generator& g, const std::string& name, int layer, int head) {
+  const StepProbe* p = g.probe();
+  const ModelConfig& c = g.model().config();
+  if (!p || p->position < 0) fail("no probe to read: start the run with { probe: true } and step it first");
+  if (name == "token_embedding") return vec(p->token_embedding);
+  if (name == "positional") return vec(p->positional);
+  if (name == "final_normed") return vec(p->final_normed);
+  if (name == "memory" && c.has_encoder()) return mat(g.encoder().memory);
+  if (layer < 0 || layer >= c.n_decoder_layers) fail("no decoder layer ", layer, " (the model has ", c.n_decoder_layers, ")");
+  const LayerProbe& L = p->layers[static_cast<size_t>(layer)];
+  const int fed = p->position + 1;
+  if (name == "input") return vec(L.input);
+  if (name == "hidden") return vec(L.hidden);
+  if (name == "cache.key") return mat(g.state().keys[static_cast<size_t>(layer)], fed);
+  if (name == "cache.value") return mat(g.state().values[static_cast<size_t>(layer)], fed);
+  if (c.has_encoder() && name == "cross_cache.key") return mat(g.encoder().cross_keys[static_cast<size_t>(layer)]);
+  if (c.has_encoder() && name == "cross_cache.value") return mat(g.encoder().cross_values[static_cast<size_t>(layer)]);
+  for (const auto& [prefix, block] : {std::pair{"self_block.", &L.self_block}, {"cross_block.", &L.cross_block}, {"ff_block.", &L.ff_block}}) {
+    if (name.rfind(prefix, 0) != 0 || (block == &L.cross_block && !c.has_encoder())) continue;
+    const std::string field = name.substr(std::strlen(prefix));
+    if (field == "normed") return vec(block->normed);
+    if (field == "output") return vec(block->output);
+    if (field == "sum") return vec(block->sum);
+  }
+  for (const auto& [prefix, a] : {std::pair{"self_attention.", &L.self_attention}, {"cross_attention.", &L.cross_attention}}) {
+    if (name.rfind(prefix, 0) != 0 || (a == &L.cross_attention && !c.has_encoder())) continue;
+    const std::string field = name.substr(std::strlen(prefix));
+    if (field == "query") return vec(a->query);
+    if (field == "key" && a == &L.self_attention) return vec(a->key);
+    if (field == "value" && a == &L.self_attention) return vec(a->value);
+    if (field == "context") return vec(a->context);
+    if (head < 0 || head >= c.n_heads) fail("no head ", head, " (the model has ", c.n_heads, ")");
+    if (field == "raw") return {a->raw.row(head).data(), 1, a->keys, a->keys};
+    if (field == "scaled") return {a->scaled.row(head).data(), 1, a->keys, a->keys};
+    if (field == "weights") return {a->weights.row(head).data(), 1, a->keys, a->keys};
+  }
+  fail("the step probe has no '", name, "'");
+}
+
+// The teacher-forced pass's probe: the same names as [T, ...] matrices (attention: [T, keys] per head,
+// plus "{self,cross}_attention.mask"; "{self,cross}_attention.{key,value}" are [keys, d]).
+View forward_view(const Session& s, const std::string& name, int layer, int head) {
+  const ForwardProbe* p = s.forward.probe.get();
+  const ModelConfig& c = s.model->config();
+  if (!p) fail("no probe to read: run forward() with { probe: true } first");
+  if (name == "token_embedding") return mat(p->token_embedding);
+  if (name == "positional") return mat(p->positional);
+  if (name == "final_normed") return mat(p->final_normed);
+  if (layer < 0 || layer >= c.n_decoder_layers) fail("no decoder layer ", layer, " (the model has ", c.n_decoder_layers, ")");
+  const SequenceLayerProbe& L = p->layers[static_cast<size_t>(layer)];
+  if (name == "input") return mat(L.input);
+  if (name == "hidden") return mat(L.hidden);
+  for (const auto& [prefix, block] : {std::pair{"self_block.", &L.self_block}, {"cross_block.", &L.cross_block}, {"ff_block.", &L.ff_block}}) {
+    if (name.rfind(prefix, 0) != 0 || (block == &L.cross_block && !c.has_encoder())) continue;
+    const std::string field = name.substr(std::strlen(prefix));
+    if (field == "normed") return mat(block->normed);
+    if (field == "output") return mat(block->output);
+    if (field == "sum") return mat(block->sum);
+  }
+  for (const auto& [prefix, a] : {std::pair{"self_attention.", &L.self_attention}, {"cross_attention.", &L.cross_attention}}) {
+    if (name.rfind(prefix, 0) != 0 || (a == &L.cross_attention && !c.has_encoder())) continue;
+    const std::string field = name.substr(std::strlen(prefix));
+    if (field == "query") return mat(a->query);
+    if (field == "key") return mat(a->key);
+    if (field == "value") return mat(a->value);
+    if (field == "context") return mat(a->context);
+    if (field == "mask") return mat(a->mask);
+    if (head < 0 || head >= c.n_heads) fail("no head ", head, " (the model has ", c.n_heads, ")");
+    if (field == "raw") return mat(a->raw[static_cast<size_t>(head)]);
+    if (field == "scaled") return mat(a->scaled[static_cast<size_t>(head)]);
+    if (field == "weights") return mat(a->weights[static_cast<size_t>(head)]);
+  }
+  fail("the teacher-forced probe has no '", name, "'");
 }
 
 const RowMatrix& head_matrix(const std::vector<RowMatrix>& list, const ModelConfig& c, int layer, int head) {
@@ -214,6 +307,7 @@ EMSCRIPTEN_KEEPALIVE int sw_session_start(int s, const char* text) {
     } else {
       session.beam.reset();
       if (!session.generator) session.generator.emplace(session.model, session.options);
+      session.generator->set_probe(session.probe);
       session.generator->start(session.input);
     }
     return static_cast<int>(session.input.size());
@@ -334,7 +428,7 @@ EMSCRIPTEN_KEEPALIVE int sw_beam_position(int s, int i) {
 // --- teacher forcing -----------------------------------------------------------------------------------
 
 // The full parallel pass over <s> + `target_text` for the session's current input; returns T.
-EMSCRIPTEN_KEEPALIVE int sw_forward(int s, const char* target_text, int causal) {
+EMSCRIPTEN_KEEPALIVE int sw_forward(int s, const char* target_text, int causal, int probe) {
   return guarded([&] {
     Session& session = session_at(s);
     const ModelConfig& c = session.model->config();
@@ -343,10 +437,48 @@ EMSCRIPTEN_KEEPALIVE int sw_forward(int s, const char* target_text, int causal) 
     for (int id : encode_target(c, target_text ? target_text : "")) target.push_back(id);
     const std::vector<int> source = c.has_encoder() ? session.input : std::vector<int>{};
     if (!c.has_encoder()) target.insert(target.begin() + 1, session.input.begin(), session.input.end());
-    session.forward = stepwise::forward(*session.model, source, target, causal != 0);
+    session.forward = stepwise::forward(*session.model, source, target, causal != 0, probe != 0);
     session.forward_target = target;
     return static_cast<int>(target.size());
   }, -1);
+}
+
+// --- the probe ---------------------------------------------------------------------------------------
+
+// Whether runs started from now on record a StepProbe each step (greedy and sampling runs).
+EMSCRIPTEN_KEEPALIVE int sw_session_set_probe(int s, int on) {
+  return guarded([&] {
+    Session& session = session_at(s);
+    if (on && session.options.strategy == Strategy::Beam)
+      fail("the probe records greedy and sampling runs (one hypothesis per step), not beam search");
+    session.probe = on != 0;
+    return 0;
+  }, -1);
+}
+
+// A named probe value: `pass` 0 the last step, 1 the last teacher-forced pass. Returns its data and
+// leaves [rows, cols, row stride] in sw_probe_shape().
+EMSCRIPTEN_KEEPALIVE const float* sw_probe(int s, int pass, const char* name, int layer, int head) {
+  return guarded([&] {
+    Session& session = session_at(s);
+    const std::string n = name ? name : "";
+    const View v = pass == 0 ? step_view(generator_of(session), n, layer, head) : forward_view(session, n, layer, head);
+    session.scratch.assign({v.rows, v.cols, v.stride});
+    return v.data;
+  }, static_cast<const float*>(nullptr));
+}
+
+EMSCRIPTEN_KEEPALIVE const int* sw_probe_shape(int s) {
+  return guarded([&] { return session_at(s).scratch.data(); }, static_cast<const int*>(nullptr));
+}
+
+// The position and token the last step's probe recorded.
+EMSCRIPTEN_KEEPALIVE int sw_probe_position(int s) {
+  return guarded([&] {
+    const StepProbe* p = generator_of(session_at(s)).probe();
+    if (!p) fail("no probe: start the run with { probe: true }");
+    return p->position;
+  }, -2);
 }
 
 EMSCRIPTEN_KEEPALIVE const int* sw_forward_target(int s) {

@@ -142,7 +142,7 @@ test('number options must be finite numbers of the right kind; floats are checke
     [{ strategy: 'sample', seed: 1.5 }, /^option seed must be an integer, got 1\.5$/],
     [{ strategy: 'toString' }, /^option strategy: unknown strategy "toString" \(greedy, sample, beam\)$/],
     [{ strategy: 2 }, /^option strategy: unknown strategy 2 \(greedy, sample, beam\)$/],
-    [{ topk: 5 }, /^unknown option "topk" \(the options are strategy, temperature, topK, topP, seed, beamWidth, lengthPenalty, nBest, maxLength\)$/],
+    [{ topk: 5 }, /^unknown option "topk" \(the options are strategy, temperature, topK, topP, seed, beamWidth, lengthPenalty, nBest, maxLength, probe\)$/],
   ];
   for (const [options, message] of refused) assert.throws(() => model.start(WORD, options), stepwiseError(message), String(Object.keys(options)));
   assert.throws(() => model.start(WORD, 'beam'), stepwiseError(/^options must be an object, got "beam"$/));
