@@ -3,8 +3,9 @@
 #   1. the native build's tests (engine, parity with PyTorch, invariants, decoding, loader, CLI, G2P)
 #   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. a short fuzzing run of the loader, the decoding API and the tokenizer
-#   4. the G2P pipeline: a smoke training run through export and C++ load, and the shipped weights'
-#      WER on a fixed 1,000-word test slice against the model card
+#   4. the G2P pipeline: smoke training runs (encoder-decoder and decoder-only) through export and C++
+#      load, the spelling baseline's unit tests, and the shipped weights' WER on a fixed 1,000-word
+#      test slice against the model card
 #   5. the WebAssembly build under Node: golden fixtures, endurance, native/WASM agreement
 #   6. the benchmark on a tiny setting, to keep it working
 #   7. the page in headless Chromium, served under a sub-path and opened from file://
@@ -31,10 +32,14 @@ ctest --test-dir build-asan -j "$jobs" --output-on-failure
 step "fuzzing: loader, decoding API, tokenizer (libFuzzer + ASan + UBSan, ${FUZZ_SECONDS:-45} s each)"
 bash tools/fuzz.sh "${FUZZ_SECONDS:-45}"
 
-step "G2P: training smoke run (tiny model, a few steps, export, C++ load) and the shipped weights on 1,000 test words"
+step "G2P: training smoke runs (tiny models, a few steps, export, C++ load), the spelling baseline, the shipped weights on 1,000 test words"
 /usr/bin/python3 tools/g2p_data.py --out data/cmudict
 /usr/bin/python3 tools/train_g2p.py --smoke --out build/smoke --export build/smoke/g2p-smoke.safetensors
 ./build/stepwise generate --model build/smoke/g2p-smoke.safetensors phoenix
+/usr/bin/python3 tools/train_g2p.py --smoke --architecture decoder-only --out build/smoke-decoder-only \
+  --export build/smoke-decoder-only/g2p-smoke.safetensors
+./build/stepwise generate --model build/smoke-decoder-only/g2p-smoke.safetensors phoenix
+/usr/bin/python3 -m unittest discover -s tests/python -t .   # the spelling baseline (character n-gram, Kneser-Ney)
 allowed=$(node -e 'const m = JSON.parse(require("fs").readFileSync("weights/g2p-cmudict.eval.json", "utf8"));
                    console.log((m.slice_1000.greedy.wer_no_stress + 0.02).toFixed(4))')
 ./build/stepwise eval --model weights/g2p-cmudict.safetensors --data data/cmudict/test.tsv --limit 1000 --beam 0 \
