@@ -47,6 +47,8 @@ foreach(case
     "beam_and_sampling|generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--beam;2;--seed;1;abc|choose sampling"
     "unknown_option|generate;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--colour;abc|unknown option --colour"
     "unknown_command|frobnicate;--model;x|unknown command 'frobnicate'"
+    "invent_encoder_decoder|invent;--model;${FIX}/postnorm_relu_sinusoidal.safetensors|invent needs a decoder-only model with a separator.*is an encoder-decoder"
+    "invent_no_separator|invent;--model;${FIX}/decoder_only_prenorm_gelu.safetensors|invent needs a decoder-only model with a separator.*decoder-only without one"
     "eval_empty_file|eval;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--data;${EMPTY}|data file '.*empty.tsv' has no words"
     "eval_directory|eval;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--data;${FIX}|cannot read data file '.*fixtures': it is a directory"
     "eval_missing_file|eval;--model;${FIX}/postnorm_relu_sinusoidal.safetensors;--data;/nonexistent.tsv|cannot open data file '/nonexistent.tsv': No such file"

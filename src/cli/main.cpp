@@ -4,6 +4,7 @@
 //   stepwise trace    --model FILE [decoding options] WORD      JSON: every step's token, top
 //                                                                probabilities and attention rows
 //   stepwise eval     --model FILE --data SPLIT.tsv [--beam N]  G2P WER/PER over a split
+//   stepwise invent   --model FILE [--count N] [--seed S] ...   a decoder-only model writes new words
 //   stepwise info     --model FILE                              the model's configuration
 //
 // With no WORD, generate reads words from standard input, one per line. Errors go to stderr as one
@@ -19,6 +20,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -37,6 +39,7 @@ constexpr const char* kUsage = R"(usage:
   stepwise generate --model FILE [options] [WORD...]   (words from stdin when none are given)
   stepwise trace    --model FILE [options] WORD
   stepwise eval     --model FILE --data SPLIT.tsv [--beam N] [--limit N] [--json OUT] [--max-wer X]
+  stepwise invent   --model FILE [--count N] [--seed S] [--temperature T] [--known A.tsv,B.tsv]
   stepwise info     --model FILE
 
 decoding options (greedy by default):
@@ -83,7 +86,7 @@ struct Args {
 Args parse(int argc, char** argv) {
   static const std::vector<std::string> with_value = {"model", "temperature", "top-k", "top-p", "seed", "beam",
                                                       "n-best", "length-penalty", "max-length", "data", "limit",
-                                                      "json", "max-wer"};
+                                                      "json", "max-wer", "count", "known"};
   if (argc < 2) throw UsageError("no command given");
   Args args;
   args.command = argv[1];
@@ -244,6 +247,88 @@ int cmd_trace(const Args& a) {
 }
 
 // --------------------------------------------------------------------------------------------------
+// A decoder-only G2P model is also a model of spellings: -log2 P(c1..cn, <sep> | <s>) summed over the
+// words, and the number of symbols predicted (n + 1 each: <sep> ends the spelling). The same definition
+// as the character n-gram baseline (tools/stepwise_py/char_ngram.py), so the two compare in bits per letter.
+std::pair<double, long long> spelling_bits(const Model& model, const std::vector<std::string>& words) {
+  const ModelConfig& c = model.config();
+  double bits = 0.0;
+  long long symbols = 0;
+  for (const std::string& word : words) {
+    std::vector<int> target = {c.bos};
+    const std::vector<int> prompt = encode_input(c, word);  // letters, then <sep>
+    target.insert(target.end(), prompt.begin(), prompt.end() - 1);
+    const ForwardResult r = forward(model, {}, target, true);  // row i predicts prompt[i]
+    for (size_t i = 0; i < prompt.size(); ++i) {
+      const auto row = r.logits.row(static_cast<Eigen::Index>(i));
+      const double max = row.maxCoeff();
+      double sum = 0.0;
+      for (Eigen::Index v = 0; v < row.size(); ++v) sum += std::exp(static_cast<double>(row(v)) - max);
+      bits += (std::log(sum) + max - static_cast<double>(row(prompt[i]))) / std::log(2.0);
+    }
+    symbols += static_cast<long long>(prompt.size());
+  }
+  return {bits, symbols};
+}
+
+// Every headword of the given split files (WORD<TAB>PHONEMES lines), lowercase.
+std::set<std::string> headwords(const std::string& files) {
+  std::set<std::string> words;
+  size_t start = 0;
+  while (start <= files.size()) {
+    const size_t comma = files.find(',', start);
+    const std::string path = files.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw Error("cannot read '" + path + "': it is a directory");
+    std::ifstream in(path);
+    if (!in) throw Error("cannot open '" + path + "': " + std::strerror(errno));
+    for (std::string line; std::getline(in, line);) words.insert(line.substr(0, line.find('\t')));
+    if (in.bad()) throw Error("cannot read '" + path + "': " + std::strerror(errno));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (words.empty()) throw Error("--known: no words in '" + files + "'");
+  return words;
+}
+
+// A decoder-only model stepped from <s> alone writes a spelling, <sep>, then a pronunciation.
+int cmd_invent(const Args& a) {
+  auto model = Model::load_file(a.get("model"));
+  const ModelConfig& c = model->config();
+  if (c.has_encoder() || c.sep < 0)
+    throw Error("invent needs a decoder-only model with a separator (target_vocab.sep): it writes a word, <sep>, then its "
+                "pronunciation; '" + a.get("model") + "' is " + (c.has_encoder() ? "an encoder-decoder" : "decoder-only without one"));
+  DecodeOptions options = decode_options(a);
+  if (options.strategy == Strategy::Beam) throw UsageError("invent samples: use --temperature/--top-k/--top-p, not --beam");
+  options.strategy = Strategy::Sample;
+  const long long count = a.integer("count", 10, 1, 1000000);
+  const std::set<std::string> known = a.has("known") ? headwords(a.get("known")) : std::set<std::string>{};
+  const uint64_t first_seed = options.sampling.seed;
+  long long novel = 0, unfinished = 0;
+  for (long long i = 0; i < count; ++i) {
+    options.sampling.seed = first_seed + static_cast<uint64_t>(i);
+    Generator g(model, options);
+    g.start({});
+    while (!g.done()) g.step();
+    const std::vector<int>& out = g.output();
+    const auto sep = std::find(out.begin(), out.end(), c.sep);
+    std::string word;
+    for (auto it = out.begin(); it != sep; ++it)
+      if (*it != c.eos) word += c.target_vocab.token(*it);
+    const std::vector<int> after(sep == out.end() ? out.end() : sep + 1, out.end());
+    const bool finished = sep != out.end() && !out.empty() && out.back() == c.eos;
+    unfinished += !finished;
+    novel += known.count(word) == 0;
+    std::cout << word << '\t' << output_text(*model, after) << (finished ? "" : "\t(unfinished)") << '\n';
+  }
+  if (!known.empty())
+    std::fprintf(stderr, "%lld samples (seeds %llu-%llu): %lld (%.1f %%) are not among the %zu known headwords; %lld unfinished\n",
+                 count, static_cast<unsigned long long>(first_seed), static_cast<unsigned long long>(first_seed + count - 1), novel,
+                 100.0 * static_cast<double>(novel) / static_cast<double>(count), known.size(), unfinished);
+  return 0;
+}
+
+// --------------------------------------------------------------------------------------------------
 int cmd_eval(const Args& a) {
   if (!a.has("data")) throw UsageError("eval needs --data SPLIT.tsv (write the splits with tools/g2p_data.py)");
   auto model = Model::load_file(a.get("model"));
@@ -315,6 +400,12 @@ int cmd_eval(const Args& a) {
     if (width == 0) greedy_wer_no_stress = without_stress.wer();
     if (beam_width == 0) break;
   }
+  if (!model->config().has_encoder() && model->config().sep >= 0) {
+    const auto [bits, symbols] = spelling_bits(*model, order);
+    std::printf("\nspelling (the letters and <sep> after <s>, teacher-forced): %.4f bits per letter over %lld symbols\n",
+                bits / static_cast<double>(symbols), symbols);
+    report["spelling"] = {{"bits", bits}, {"symbols", symbols}, {"bits_per_letter", bits / static_cast<double>(symbols)}};
+  }
   if (a.has("json")) {
     std::ofstream out(a.get("json"));
     out << report.dump(1) << '\n';
@@ -357,6 +448,7 @@ int main(int argc, char** argv) {
     if (args.command == "trace") return cmd_trace(args);
     if (args.command == "eval") return cmd_eval(args);
     if (args.command == "info") return cmd_info(args);
+    if (args.command == "invent") return cmd_invent(args);
     throw UsageError("unknown command '" + args.command + "'");
   } catch (const UsageError& e) {
     std::cerr << "stepwise: " << e.what() << "\n\n" << kUsage;
