@@ -1,8 +1,10 @@
 #include "engine_bench.h"
 
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "matvec_bench.h"
@@ -63,14 +65,18 @@ std::vector<std::pair<int, int>> model_shapes(const ModelConfig& c) {
 // Step latency against position: the step that feeds token number p (1-based), i.e. whose masked
 // self-attention reads p cached keys. The state is filled up to p - 1 once; the timed call rewinds
 // state.position to p - 1 and repeats exactly that step (it rewrites cache row p - 1 with the same values).
+// With `probing`, the same step is also timed with a StepProbe attached (sized like the state), the two
+// taking turns sample by sample: "us" is the step as it runs without a probe, "us_probe" with one.
 json positions_benchmark(const Model& model, const std::vector<int>& source, const std::vector<int>& wanted, int samples,
-                         double min_seconds) {
+                         double min_seconds, bool probing) {
   const ModelConfig& c = model.config();
   EncoderOutput encoder;
   if (c.has_encoder()) encode(model, source, &encoder);
   const EncoderOutput* enc = c.has_encoder() ? &encoder : nullptr;
   DecoderState state(c);
   StepScratch scratch(c);
+  std::unique_ptr<StepProbe> probe;
+  if (probing) probe = std::make_unique<StepProbe>(c, state.capacity(), c.max_source_len);
   std::vector<float> logits(c.target_vocab.size());
   std::set<int> positions;
   for (int p : wanted)
@@ -79,14 +85,24 @@ json positions_benchmark(const Model& model, const std::vector<int>& source, con
   json out = json::array();
   for (int p : positions) {
     while (state.position < p - 1) decoder_step(model, enc, &state, &scratch, token_at(state.position), logits.data());
-    const Stats st = time_calls(
-        [&] {
-          state.position = p - 1;
-          decoder_step(model, enc, &state, &scratch, token_at(p - 1), logits.data());
-        },
-        samples, min_seconds);
+    const auto step = [&] {
+      state.position = p - 1;
+      decoder_step(model, enc, &state, &scratch, token_at(p - 1), logits.data());
+    };
     const double flops = step_flops(c, p, encoder.length);
-    out.push_back({{"position", p}, {"us", st.scaled(1e6)}, {"flops", flops}, {"gflops", st.rate(flops * 1e-9)}});
+    if (!probing) {
+      const Stats st = time_calls(step, samples, min_seconds);
+      out.push_back({{"position", p}, {"us", st.scaled(1e6)}, {"flops", flops}, {"gflops", st.rate(flops * 1e-9)}});
+      continue;
+    }
+    const auto probed_step = [&] {
+      state.position = p - 1;
+      decoder_step(model, enc, &state, &scratch, token_at(p - 1), logits.data(), probe.get());
+    };
+    std::vector<double> ratios;
+    const auto [off, on] = time_call_pair(step, probed_step, samples, min_seconds, &ratios);
+    out.push_back({{"position", p}, {"us", off.scaled(1e6)}, {"us_probe", on.scaled(1e6)}, {"probe_over_off", ratio_json(ratios)},
+                   {"flops", flops}, {"gflops", off.rate(flops * 1e-9)}});
   }
   return out;
 }
@@ -98,6 +114,9 @@ json run_engine_benchmark(const std::shared_ptr<const Model>& model, const json&
   const int samples = options.value("samples", 5);
   const double min_seconds = options.value("min_seconds", 0.02);
   const std::vector<std::string> words = options.value("words", std::vector<std::string>{});
+  // Also time the positions' steps with a StepProbe attached, and the greedy conversions with
+  // Generator::set_probe(true) (each taking turns with the same work unprobed).
+  const bool probing = options.value("probe", false);
   json result = {{"kernels", kernels::name()}, {"model", describe(*model)}};
 
   std::vector<std::vector<int>> inputs;
@@ -124,7 +143,7 @@ json run_engine_benchmark(const std::shared_ptr<const Model>& model, const json&
 
   if (wants(options, "positions"))
     result["positions"] = positions_benchmark(*model, inputs[0], options.value("positions", std::vector<int>{1}), samples,
-                                              min_seconds);
+                                              min_seconds, probing);
 
   if (!wants(options, "greedy")) return result;
   // Whole conversions, as a user runs them: text -> ids -> encoder -> greedy steps to </s> -> text.
@@ -144,7 +163,21 @@ json run_engine_benchmark(const std::shared_ptr<const Model>& model, const json&
       tokens += static_cast<long long>(generator.output().size());
     }
   };
-  const Stats greedy = time_calls(convert_all, samples, min_seconds);
+  // The same conversions with the generator's probe on: each step records the step that chose its token.
+  Generator probed(model, decode);
+  probed.set_probe(true);
+  std::vector<std::vector<int>> probed_outputs(words.size());
+  auto convert_all_probed = [&] {
+    for (size_t i = 0; i < words.size(); ++i) {
+      probed.start(encode_input(c, words[i]));
+      while (!probed.done()) probed.step();
+      probed_outputs[i] = probed.output();
+    }
+  };
+  std::vector<double> greedy_ratios;
+  Stats greedy, greedy_probe;
+  if (probing) std::tie(greedy, greedy_probe) = time_call_pair(convert_all, convert_all_probed, samples, min_seconds, &greedy_ratios);
+  else greedy = time_calls(convert_all, samples, min_seconds);
   // The encoder alone, to separate the decoder steps' share of a conversion.
   EncoderOutput encoder;
   const Stats encoding = time_calls(
@@ -167,6 +200,11 @@ json run_engine_benchmark(const std::shared_ptr<const Model>& model, const json&
       {"inputs", inputs},
       {"outputs", outputs},
       {"texts", texts}};
+  if (probing)
+    result["greedy"]["probe"] = {{"us_per_token", greedy_probe.scaled(1e6 / n_tokens)},
+                                 {"us_per_step", (greedy_probe.median - encoding.median) * 1e6 / n_tokens},
+                                 {"probe_over_off", ratio_json(greedy_ratios)},
+                                 {"outputs_equal", probed_outputs == outputs}};
 
   if (!wants(options, "forward")) return result;
   // The teacher-forced pass over what greedy decoding fed: <s> + the output without its final </s>.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <utility>
 #include <vector>
 
 namespace stepwise::bench {
@@ -74,6 +75,26 @@ Stats time_calls(Call&& call, int samples, double min_seconds) {
   std::vector<double> per_call;
   for (int s = 0; s < std::max(1, samples); ++s) per_call.push_back(sample(call, n));
   return summarize(per_call, n);
+}
+
+// Times two calls taking turns, sample by sample (each calibrated on its own), so that a change in the
+// machine's load during the measurement hits both alike; `ratio` gets b / a per pair of samples.
+template <typename A, typename B>
+std::pair<Stats, Stats> time_call_pair(A&& a, B&& b, int samples, double min_seconds, std::vector<double>* ratio = nullptr) {
+  const long long na = calibrate(a, min_seconds), nb = calibrate(b, min_seconds);
+  std::vector<double> ta, tb;
+  for (int s = 0; s < std::max(1, samples); ++s) {
+    ta.push_back(sample(a, na));
+    tb.push_back(sample(b, nb));
+    if (ratio) ratio->push_back(tb.back() / ta.back());
+  }
+  return {summarize(ta, na), summarize(tb, nb)};
+}
+
+// A ratio's median and range over its samples.
+inline nlohmann::json ratio_json(const std::vector<double>& ratios) {
+  const Stats r = summarize(ratios, 1);
+  return {{"median", r.median}, {"min", r.min}, {"max", r.max}};
 }
 
 }  // namespace stepwise::bench
