@@ -1,5 +1,7 @@
 // A heatmap on a canvas: rows x columns of weights in viridis, with the actual tokens on the axes, masked
-// (-inf) cells hatched, one row outlined, and hit-testing for hover and click.
+// (-inf) cells hatched, one row outlined, and hit-testing for hover and click. Drawn by the enlarged matrix
+// (web/panels/matrix.js) and the thumbnails (web/panels/heads.js). A canvas keeps its backing store while
+// its size stays the same.
 //
 //   const map = new Heatmap(canvas, { onHover, onLeave, onClickRow });
 //   map.draw({ rows, rowLabels, colLabels, masked: (i, j) => j > i, highlightRow, latestRow, ... }, width);
@@ -88,16 +90,31 @@ export class Heatmap {
       L.height = top + cell * Math.max(nRows, 1) + 8;
     }
     this.layout = L;
-    canvas.style.width = `${L.width}px`;
-    canvas.style.height = `${L.height}px`;
-    canvas.width = Math.round(L.width * dpr);
-    canvas.height = Math.round(L.height * dpr);
+    const cssWidth = `${L.width}px`;
+    const cssHeight = `${L.height}px`;
+    if (canvas.style.width !== cssWidth) canvas.style.width = cssWidth;
+    if (canvas.style.height !== cssHeight) canvas.style.height = cssHeight;
+    // A new size means a new backing store (and a reset context); the same size, only a clear.
+    const pixelWidth = Math.round(L.width * dpr);
+    const pixelHeight = Math.round(L.height * dpr);
+    if (canvas.width !== pixelWidth) canvas.width = pixelWidth;
+    if (canvas.height !== pixelHeight) canvas.height = pixelHeight;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, L.width, L.height);
     this.#cells(ctx, L);
     if (!this.thumbnail) this.#labels(ctx, L);
     this.#rowOutline(ctx, L);
     if (this.hover) this.#cellOutline(ctx, L, this.hover.i, this.hover.j);
+  }
+
+  /** Back to a blank canvas, as created (300 x 150, sized by the style sheet). */
+  clear() {
+    this.spec = null;
+    this.layout = null;
+    this.lastArgs = null;
+    this.canvas.removeAttribute('style');
+    this.canvas.width = 300;
+    this.canvas.height = 150;
   }
 
   #cells(ctx, L) {
@@ -252,14 +269,3 @@ export class Heatmap {
     if (this.lastArgs) this.draw(...this.lastArgs);
   }
 }
-
-/** Paints the viridis legend bar. */
-export function drawLegend(canvas) {
-  const ctx = canvas.getContext('2d');
-  for (let x = 0; x < canvas.width; x++) {
-    const [r, g, b] = viridis(x / (canvas.width - 1));
-    ctx.fillStyle = `rgb(${r},${g},${b})`;
-    ctx.fillRect(x, 0, 1, canvas.height);
-  }
-}
-

@@ -1,6 +1,10 @@
-// The decoder block as a small SVG diagram (after Figure 1 of Vaswani et al.), drawn from the model's
-// configuration (post-norm as in the paper, or pre-norm), with the part that produced the current view
-// highlighted. Clicking a part selects its view.
+// The block panel beside the matrix: the decoder block as a small SVG diagram (after Figure 1 of Vaswani
+// et al.), drawn from the model's configuration (post-norm as in the paper, or pre-norm), with the part
+// that produced the current view highlighted (clicking a part selects its view); under it, what the view
+// shows (web/views.js) and how the model normalises.
+import { VIEWS, viewExplanation } from '../views.js';
+import { Memo, setText } from './util.js';
+
 const SVG = 'http://www.w3.org/2000/svg';
 
 function node(tag, attributes = {}, parent = null) {
@@ -17,7 +21,7 @@ const MID = DEC_X + DEC_W / 2;
 const LEFT_X = 4;
 const LEFT_W = 66;
 
-export class DecoderDiagram {
+class DecoderDiagram {
   constructor(svg, { onSelect }) {
     this.svg = svg;
     this.onSelect = onSelect;
@@ -137,4 +141,34 @@ export class DecoderDiagram {
 
 function shorten(text, max) {
   return text.length <= max ? text : `… ${text.slice(text.length - max + 2)}`;
+}
+
+export function create(root, store) {
+  const diagram = new DecoderDiagram(root.querySelector('#diagram'), {
+    onSelect: (part) => (part === 'next'
+      ? document.getElementById('next-panel').scrollIntoView({ block: 'nearest' })
+      : store.actions.setView(part)),
+  });
+  const explain = root.querySelector('#view-explain');
+  const norm = root.querySelector('#norm-note');
+  const viewMemo = new Memo();
+  const modelMemo = new Memo();
+  const fedMemo = new Memo();
+  return {
+    update(trace, selection) {
+      const { view } = selection;
+      if (viewMemo.changed(view)) diagram.highlight(VIEWS.find((v) => v.id === view).part);
+      const model = store.state.model;
+      if (!model) return;
+      if (modelMemo.changed(model)) {
+        diagram.build(model.config);
+        fedMemo.reset();
+        setText(norm, model.config.norm_first
+          ? 'Pre-norm, as most models since: x + Sublayer(LayerNorm(x)). The paper normalises after the residual sum.'
+          : 'Post-norm, as in the paper: LayerNorm(x + Sublayer(x)).');
+      }
+      if (fedMemo.changed(trace, trace?.stepMs.length)) diagram.setFed(trace?.queries ?? []);
+      setText(explain, viewExplanation(view, trace));
+    },
+  };
 }

@@ -1,0 +1,50 @@
+// What the page offers to type and to feed: whether a model can read a word, the example words for a
+// model, and the references teacher forcing can feed. No DOM here.
+
+const EXAMPLES = ['phoenix', 'knight', 'xylophone', 'through', 'queue'];
+
+/** True when the model can read `word`: every symbol in its source vocabulary, and not too many. */
+export function readable(model, word) {
+  const c = model.config.source_vocab;
+  const vocabulary = new Set(model.sourceTokens);
+  const text = c.lowercase ? word.replace(/[A-Z]/g, (ch) => ch.toLowerCase()) : word;
+  const symbols = c.split === 'space' ? text.split(/\s+/).filter(Boolean) : [...text];
+  return symbols.length > 0 && symbols.length <= model.config.max_source_len && symbols.every((x) => vocabulary.has(x));
+}
+
+/** The example words offered for a model. */
+export function examplesFor(model) {
+  const words = EXAMPLES.filter((w) => readable(model, w));
+  if (words.length) return words;
+  // A model with another alphabet (the test fixtures read a-h): make a few words from its letters.
+  const letters = model.sourceTokens.filter((t) => [...t].length === 1 && /\p{L}/u.test(t));
+  const max = Math.min(model.config.max_source_len, 6);
+  return [3, 4, 5, 6].filter((n) => n <= max && letters.length).map((n, k) =>
+    Array.from({ length: n }, (_, i) => letters[(i * (k + 2) + k) % letters.length]).join(''));
+}
+
+/**
+ * What teacher forcing can feed for `word`, besides what the user types: { label, source, text() }, the
+ * dictionary's pronunciation of a held-out word first (words: word -> pronunciations), then the model's
+ * own greedy output. text() computes the reference when it is asked for.
+ */
+export function targetPresets(model, word, words) {
+  const presets = [];
+  const dictionary = words.get(word.toLowerCase());
+  if (dictionary && dictionary[0].split(' ').every((p) => model.targetTokens.includes(p))) {
+    presets.push({ label: 'feed the dictionary’s', source: 'the dictionary’s pronunciation (CMUdict)', text: () => dictionary[0] });
+  }
+  presets.push({
+    label: 'feed the model’s own output',
+    source: 'the model’s own greedy output',
+    text: () => {
+      const run = model.start(word, { strategy: 'greedy' });
+      try {
+        return run.complete();
+      } finally {
+        run.dispose();
+      }
+    },
+  });
+  return presets;
+}

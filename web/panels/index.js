@@ -1,0 +1,58 @@
+// The page's panels: one module per visual, each in this folder and named for what it shows.
+//
+// The contract. A panel module exports
+//
+//   create(root, store) -> { update(trace, selection) }
+//
+// create() gets the element the panel draws in (from index.html) and the store (web/store.js: the state,
+// and store.actions to change it); it builds what never changes and wires the panel's own clicks to
+// store.actions. update() is called by store.render() after every change, with the session's trace (or
+// null) and the selection ({ view, layer, head, row, byView }); it compares what it needs with what it
+// last drew (util.js Memo) and redraws only what changed, so a step redraws what the step changed.
+// update() writes and does not read the layout: a panel that needs a width keeps the one a
+// ResizeObserver last reported (matrix.js, heads.js).
+//
+// The four tabs of the explorer are views of the enlarged matrix (matrix.js): mask.js,
+// self_attention.js, cross_attention.js and encoder_attention.js say what each shows; their words and
+// explanations are in web/views.js.
+import * as message from './message.js';
+import * as modelPicker from './model_picker.js';
+import * as word from './word.js';
+import * as settings from './settings.js';
+import * as transport from './transport.js';
+import * as letters from './letters.js';
+import * as output from './output.js';
+import * as tabs from './tabs.js';
+import * as diagram from './diagram.js';
+import * as matrix from './matrix.js';
+import * as legend from './legend.js';
+import * as formula from './formula.js';
+import * as compare from './compare.js';
+import * as heads from './heads.js';
+import * as probabilities from './probabilities.js';
+import * as beams from './beams.js';
+
+// Each panel and the element it draws in, in drawing order.
+const PANELS = [
+  [message, '#message'],
+  [modelPicker, '.model-picker'],
+  [word, '.word-card'],
+  [settings, '.settings-card'],
+  [transport, '.decoder-card'],
+  [letters, '.decoder-card'],
+  [output, '.decoder-card'],
+  [tabs, '#view-tabs'],
+  [diagram, '.block-panel'],
+  [matrix, '.main-view'],
+  [legend, '#legend'],
+  [formula, '#formula'],
+  [compare, '#compare'],
+  [heads, '#heads-panel'],
+  [probabilities, '#next-panel'],
+  [beams, '#beams'],
+];
+
+/** Creates every panel and adds it to the store's render loop. */
+export function createPanels(store) {
+  for (const [panel, selector] of PANELS) store.add(panel.create(document.querySelector(selector), store));
+}

@@ -1,0 +1,83 @@
+// The enlarged matrix in the middle of the explorer: the view chosen on the tabs (the causal mask,
+// masked self-attention, cross-attention or encoder self-attention; one module each, listed in MATRICES)
+// at the layer and head chosen, with its title, the row shown outlined, and the exact value on hover.
+// Redrawn when the trace, the view, the head, the row or the width changes.
+import { Heatmap } from '../heatmap.js';
+import { el, showTooltip, hideTooltip } from '../tooltip.js';
+import { viewTitle } from '../views.js';
+import * as mask from './mask.js';
+import * as selfAttention from './self_attention.js';
+import * as crossAttention from './cross_attention.js';
+import * as encoderAttention from './encoder_attention.js';
+import { Memo, setAttribute, setProperty, setText } from './util.js';
+
+/**
+ * The views, by id. Each module exports: matrix(trace, { layer, head }) -> what the Heatmap draws (rows,
+ * nCols, labels, masked(i, j), ...); tooltip(cell, spec) -> the lines shown on hover; legend(trace);
+ * layers(config) (0: no layers or heads to choose); rowsAreDecoderPositions; rowsClickable.
+ */
+export const MATRICES = { mask, self: selfAttention, cross: crossAttention, encoder: encoderAttention };
+
+/** What a view shows for a layer and head of a trace (for the page and for window.stepwiseState). */
+export const viewData = (trace, view, selection = {}) => MATRICES[view].matrix(trace, selection);
+
+export function create(root, store) {
+  const title = root.querySelector('#view-title');
+  const wrap = root.querySelector('#map-wrap');
+  const canvas = root.querySelector('#main-map');
+  const map = new Heatmap(canvas, {
+    onHover: (cell, x, y) => {
+      if (!store.trace || !map.spec) return;
+      showTooltip(MATRICES[store.state.view].tooltip(cell, map.spec), x, y);
+    },
+    onLeave: hideTooltip,
+    onClickRow: (i) => {
+      if (MATRICES[store.state.view].rowsClickable) store.actions.selectRow(i);
+    },
+  });
+  // The width available, as the layout last left it: read when the layout is done (a ResizeObserver), so
+  // that drawing never makes the browser lay the page out in the middle of a step. A change draws again.
+  let wrapWidth = -1;
+  new ResizeObserver(() => {
+    const now = wrap.clientWidth;
+    if (now === wrapWidth) return;
+    wrapWidth = now;
+    if (store.state.model) requestAnimationFrame(() => store.render());
+  }).observe(wrap);
+  const dataMemo = new Memo();
+  const drawMemo = new Memo();
+  let data = null;
+  return {
+    update(trace, selection) {
+      const model = store.state.model;
+      if (!model) return;
+      const { view, layer, head } = selection;
+      const heads = model.config.n_heads;
+      const label = viewTitle(view, { layer, head, heads });
+      setText(title, label);
+      if (dataMemo.changed(trace, trace?.stepMs.length, view, layer, head)) {
+        data = trace ? viewData(trace, view, { layer, head }) : null;
+        drawMemo.reset();
+      }
+      if (!data || data.rows.length === 0) {
+        setProperty(canvas, 'hidden', true);
+        const text = !trace ? 'Nothing to show yet.' : 'The decoder has not taken a step yet: press Step → and the first row, for <s>, appears.';
+        const empty = wrap.querySelector('.empty-note');
+        if (empty) setText(empty, text);
+        else wrap.append(el('p', { class: 'empty-note' }, text));
+        return;
+      }
+      wrap.querySelector('.empty-note')?.remove();
+      setProperty(canvas, 'hidden', false);
+      const decoderRows = MATRICES[view].rowsAreDecoderPositions;
+      const row = decoderRows ? selection.row : -1;
+      const latest = trace.mode === 'steps' && decoderRows ? trace.queries.length - 1 : -1;
+      setAttribute(canvas, 'aria-label', `${label}: ${data.rows.length} rows`);
+      if (wrapWidth < 0) wrapWidth = wrap.clientWidth;  // before the first observation
+      const width = Math.max(200, wrapWidth);
+      const maxHeight = window.innerWidth < 640 ? 460 : 520;
+      if (!drawMemo.changed(row, latest, width, maxHeight, window.devicePixelRatio)) return;
+      map.draw({ ...data, highlightRow: row, latestRow: latest }, width, { maxHeight });
+    },
+  };
+}

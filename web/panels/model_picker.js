@@ -1,0 +1,25 @@
+// The model picker in the masthead: the models loaded (the built-in one and the user's latest two), and
+// the "Load model…" file button.
+import { el } from '../tooltip.js';
+import { Memo, setProperty } from './util.js';
+
+export function create(root, store) {
+  const select = root.querySelector('#model-select');
+  const file = root.querySelector('#model-file');
+  const memo = new Memo();
+  return {
+    update() {
+      const { models, modelId, loading } = store.state;
+      setProperty(file, 'disabled', Boolean(loading));
+      setProperty(select, 'disabled', models.length === 0 || Boolean(loading));
+      if (!memo.changed(models.map((m) => m.id).join(' '), modelId)) return;
+      select.replaceChildren(...models.map((m) => {
+        const c = m.model.config;
+        const size = m.model.parameters >= 1e5 ? `${(m.model.parameters / 1e6).toFixed(2)}M` : `${(m.model.parameters / 1e3).toFixed(1)}k`;
+        const label = m.builtin ? `${c.name ?? m.name} · ${size} params` : `${m.name} · ${size} params · your file`;
+        return el('option', { value: m.id }, label);
+      }));
+      select.value = String(modelId);
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// The decoding settings card: the options of the strategy chosen, and in teacher-forcing mode the
+// causal-mask switch and the reference fed (typed, or one of the presets offered).
+import { el } from '../tooltip.js';
+import { readable, targetPresets } from '../choices.js';
+import { Memo, setProperty, setText } from './util.js';
+
+export function create(root, store) {
+  const $ = (id) => root.querySelector(`#${id}`);
+  const strategies = [...root.querySelectorAll('input[name="strategy"]')];
+  const target = $('target');
+  const presetsMemo = new Memo();
+  return {
+    update() {
+      const { settings, model, word, words } = store.state;
+      if (!settings) return;
+      const stepping = settings.mode === 'steps';
+      setProperty($('sample-params'), 'hidden', !stepping || settings.strategy !== 'sample');
+      setProperty($('beam-params'), 'hidden', !stepping || settings.strategy !== 'beam');
+      for (const input of strategies) setProperty(input, 'disabled', !stepping);
+      setProperty($('teacher-params'), 'hidden', stepping);
+      setProperty($('causal-switch'), 'hidden', stepping);
+      const fed = store.state.target;
+      if (stepping || fed.word !== word) return;  // the reference shown is another word's until it is fed
+      if (document.activeElement !== target) setProperty(target, 'value', fed.text);
+      setText($('target-source'), fed.source ? `fed: ${fed.source}` : '');
+      if (!presetsMemo.changed(model, word, fed.source)) return;
+      const presets = readable(model, word) ? targetPresets(model, word, words).filter((p) => p.source !== fed.source) : [];
+      $('target-presets').replaceChildren(...presets.map((p) => {
+        const button = el('button', { type: 'button', class: 'link-button' }, p.label);
+        button.addEventListener('click', () => store.actions.feedPreset(p));
+        return button;
+      }));
+    },
+  };
+}

@@ -1,0 +1,20 @@
+// The tabs above the explorer: which matrix to enlarge (the list and its names are in web/views.js).
+import { el } from '../tooltip.js';
+import { VIEWS } from '../views.js';
+import { Memo, setAttribute } from './util.js';
+
+export function create(root, store) {
+  const tabs = VIEWS.map((v) => {
+    const tab = el('button', { type: 'button', role: 'tab', class: 'view-tab', id: `tab-${v.id}`, 'data-view': v.id }, v.tab);
+    tab.addEventListener('click', () => store.actions.setView(v.id));
+    return tab;
+  });
+  root.append(...tabs);
+  const memo = new Memo();
+  return {
+    update(trace, selection) {
+      if (!memo.changed(selection.view)) return;
+      for (const tab of tabs) setAttribute(tab, 'aria-selected', String(tab.dataset.view === selection.view));
+    },
+  };
+}

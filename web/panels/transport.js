@@ -1,0 +1,42 @@
+// The transport under the pronunciation: Step, Play, Run to end, Reset and the speed (step by step), or
+// the note that teacher forcing has no steps; and the status line, with the time per step.
+import { Memo, milliseconds, setAttribute, setProperty, setText } from './util.js';
+
+export function create(root, store) {
+  const $ = (id) => root.querySelector(`#${id}`);
+  const buttons = ['step', 'play', 'run', 'reset'].map($);
+  const [step, play, run, reset] = buttons;
+  const keys = root.querySelector('.status-line .keys');
+  const timingMemo = new Memo();
+  return {
+    update(trace) {
+      const { model, loading, session: s, settings, playing, message } = store.state;
+      if (!settings) return;
+      const ready = Boolean(model) && !loading;
+      const stepping = settings.mode === 'steps';
+      setProperty(step, 'disabled', !ready || !s || !stepping || s.done);
+      setProperty(run, 'disabled', !ready || !s || !stepping || s.done);
+      setProperty(play, 'disabled', !ready || !s || !stepping);
+      setProperty(reset, 'disabled', !ready || !stepping || (!s && !message));
+      setText(play, playing ? 'Pause' : s?.done ? 'Replay' : 'Play');
+      setAttribute(play, 'aria-pressed', String(playing));
+      for (const button of buttons) setProperty(button, 'hidden', !stepping);
+      setProperty($('speed').parentElement, 'hidden', !stepping);
+      setProperty($('transport-note'), 'hidden', stepping);
+      setProperty(keys, 'hidden', !stepping);
+
+      // Time per step.
+      if (!store.state.started || !timingMemo.changed(trace, trace?.stepMs.length)) return;
+      let timing = '';
+      if (trace?.stepMs.length) {
+        const last = trace.stepMs[trace.stepMs.length - 1];
+        const sorted = [...trace.stepMs].sort((a, b) => a - b);
+        const median = sorted[Math.floor(sorted.length / 2)];
+        timing = trace.mode === 'teacher'
+          ? `one parallel pass over ${trace.queries.length} positions: ${milliseconds(last)}`
+          : `last ${trace.strategy === 'beam' ? 'beam step' : 'step'} ${milliseconds(last)} · median ${milliseconds(median)} over ${trace.stepMs.length}`;
+      }
+      setText($('timing'), timing);
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// window.stepwiseState, for tests and the curious: a read-only snapshot of what the page shows (the
+// matrices drawn, the tokens, the message), as plain arrays. Reading it changes nothing.
+import { viewData } from './panels/matrix.js';
+
+const plainRows = (rows) => rows.map((r) => Array.from(r));
+
+export function snapshot(store) {
+  const state = store.state;
+  const s = state.session;
+  const t = s?.trace;
+  const c = state.model?.config;
+  const entry = state.models.find((m) => m.id === state.modelId);
+  const all = (view, layers) => (t
+    ? Array.from({ length: layers }, (_, l) => Array.from({ length: c.n_heads }, (_, h) => plainRows(viewData(t, view, { layer: l, head: h }).rows)))
+    : []);
+  const sel = state.selection[state.view];
+  const drawn = t ? viewData(t, state.view, sel) : null;
+  return {
+    ready: Boolean(state.model) && !state.loading,
+    loading: state.loading,
+    playing: state.playing,
+    model: state.model ? {
+      name: entry?.name, config: c.name, builtin: entry?.builtin,
+      parameters: state.model.parameters, encoderLayers: c.n_encoder_layers, decoderLayers: c.n_decoder_layers, heads: c.n_heads,
+      maxTargetLen: c.max_target_len,
+    } : null,
+    models: state.models.map((m) => m.name),
+    word: state.word,
+    mode: t?.mode ?? state.settings?.mode,
+    strategy: t?.strategy ?? null,
+    causal: t?.causal ?? null,
+    message: state.message ? { ...state.message } : null,
+    input: t ? [...t.input] : [],
+    queries: t ? [...t.queries] : [],
+    produced: t ? [...t.produced] : [],
+    output: s ? s.outputText() : '',
+    steps: t ? t.stepMs.length : 0,
+    done: Boolean(t?.done),
+    stepMs: t ? [...t.stepMs] : [],
+    selectedRow: store.currentRow(),
+    view: state.view,
+    selection: sel ? { ...sel } : null,
+    drawn: drawn ? { view: state.view, rows: plainRows(drawn.rows), rowLabels: [...drawn.rowLabels], colLabels: [...drawn.colLabels] } : null,
+    selfAttention: all('self', c?.n_decoder_layers ?? 0),
+    crossAttention: all('cross', c?.n_decoder_layers ?? 0),
+    encoderAttention: all('encoder', c?.n_encoder_layers ?? 0),
+    teacher: t?.teacher ? { ...t.teacher, fed: state.target.text } : null,
+    beams: t?.beams ? { live: t.beams.live.map((b) => b.text), results: t.beams.results.map((b) => b.text) } : null,
+  };
+}

@@ -1,0 +1,76 @@
+// The page's state, in one object, and the one render loop that draws it.
+//
+// Everything on the page is drawn from `store.state` and the current session's trace. Code that changes
+// the state (web/actions.js) calls store.render() when it is done; render() hands every panel
+// (web/panels/) the trace and the selection, and each redraws only what changed since it last drew.
+
+export function createStore() {
+  const panels = [];
+  const store = {
+    state: {
+      models: [],             // { id, name, model, builtin }
+      modelId: 0,
+      model: null,            // the model in use (web/stepwise.js)
+      session: null,          // a DecoderSession (web/session.js): the word run through the model
+      word: '',
+      wordSet: 0,             // counts the times the page chose the word: the word box then shows it
+      words: new Map(),       // held-out test words -> dictionary pronunciations
+      settings: null,         // the form's decoding settings, as last read (actions.readSettings)
+      target: { text: '', source: '', word: null },  // what teacher forcing feeds, for which word
+      view: 'self',           // the matrix enlarged: 'mask' | 'self' | 'cross' | 'encoder'
+      selection: {},          // view -> { layer, head } (head: number or 'mean')
+      selectedRow: null,      // the decoder row looked at; null: follow the latest step
+      playing: false,
+      playEpoch: 0,
+      timer: 0,
+      loadEpoch: 0,
+      loading: '',            // the model being loaded, '' when none
+      message: null,          // { text, kind: 'error' | 'info' }
+      lastPointerDown: 0,
+      started: false,         // true once a word was decoded (or tried): until then the stage keeps its HTML
+      engine: null,           // the engine's compilation (a promise); every load waits for it
+    },
+
+    /** Set by web/app.js: what panels call to change the state (web/actions.js). */
+    actions: null,
+
+    /** The current session's trace, or null. */
+    get trace() {
+      return store.state.session?.trace ?? null;
+    },
+
+    /** The decoder row shown: the one selected, else the latest; -1 before the first step. */
+    currentRow() {
+      const t = store.trace;
+      if (!t || t.queries.length === 0) return -1;
+      const latest = t.queries.length - 1;
+      const selected = store.state.selectedRow;
+      return selected !== null && selected <= latest ? selected : latest;
+    },
+
+    /**
+     * What the learner is looking at, as the panels receive it: the view, its layer and head, the row,
+     * and the layer/head chosen for every view (the letters are shaded by cross-attention whatever the
+     * view).
+     */
+    selection() {
+      const { view, selection } = store.state;
+      const here = selection[view] ?? { layer: 0, head: 'mean' };
+      return { view, layer: here.layer, head: here.head, row: store.currentRow(), byView: selection };
+    },
+
+    /** Adds a panel ({ update(trace, selection) }) to the render loop, in drawing order. */
+    add(panel) {
+      panels.push(panel);
+      return panel;
+    },
+
+    /** Draws the state. */
+    render() {
+      const trace = store.trace;
+      const selection = store.selection();
+      for (const panel of panels) panel.update(trace, selection);
+    },
+  };
+  return store;
+}
