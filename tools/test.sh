@@ -29,7 +29,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTEPWISE_SANITIZE=O
 cmake --build build-asan -j "$jobs"
 ctest --test-dir build-asan -j "$jobs" --output-on-failure
 
-step "fuzzing: loader, decoding API, tokenizer (libFuzzer + ASan + UBSan, ${FUZZ_SECONDS:-45} s each)"
+step "fuzzing: loader (to 64 kB, and to 4 MB), decoding API, tokenizer (libFuzzer + ASan + UBSan, ${FUZZ_SECONDS:-45} s each)"
 bash tools/fuzz.sh "${FUZZ_SECONDS:-45}"
 
 step "G2P: training smoke runs (tiny models, a few steps, export, C++ load), the spelling baseline, the shipped weights on 1,000 test words"
