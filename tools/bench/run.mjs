@@ -4,13 +4,16 @@
 // tools/bench/README.md explains what is measured and how.
 //
 //   node tools/bench/run.mjs [--model weights/g2p-cmudict.safetensors] [--quick] [--rounds N]
-//                            [--out build/bench] [--no-build]
+//                            [--out build/bench] [--no-build] [--only native,node,chromium,ort,torch,cold]
+//                            [--baseline REV | --no-baseline]
 //
 // Prints a markdown table and writes build/bench/results.json and results.md. --quick is a tiny
 // setting (a few words, a small stand-in for the base-shaped model, one round) that only checks that
-// every part still runs.
+// every part still runs. --only runs only those engines (native always). --baseline: the native
+// stepwise_bench of git revision REV (default 9fe395b^, the release before the step probe), built in a
+// worktree under build/bench-baseline/ and run in turns with this one; skipped in --quick unless given.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,8 +30,15 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 
 // ------------------------------------------------------------------------------------------- settings
 
+// Engine groups for --only: `native` is stepwise_bench (with the baseline's, and the -march=native
+// ceiling), the reference every other engine is checked against, so it always runs.
+const GROUPS = ['native', 'node', 'chromium', 'ort', 'torch', 'cold'];
+// The previous release for --baseline: the commit before the step probe (9fe395b) landed.
+const DEFAULT_BASELINE = '9fe395b^';
+
 function parseArgs(argv) {
-  const args = { model: 'weights/g2p-cmudict.safetensors', quick: false, rounds: null, out: 'build/bench', build: true };
+  const args = { model: 'weights/g2p-cmudict.safetensors', quick: false, rounds: null, out: 'build/bench', build: true,
+    only: new Set(GROUPS), baseline: undefined };
   for (let i = 0; i < argv.length; i++) {
     const [key, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i] ?? fail(`${key} needs a value`);
@@ -37,8 +47,16 @@ function parseArgs(argv) {
     else if (key === '--rounds') args.rounds = Number(value());
     else if (key === '--out') args.out = value();
     else if (key === '--no-build') args.build = false;
+    else if (key === '--only') {
+      const names = value().split(',').map((x) => x.trim()).filter(Boolean);
+      const unknown = names.filter((x) => !GROUPS.includes(x));
+      if (unknown.length) fail(`--only: unknown engine group '${unknown[0]}' (of ${GROUPS.join(', ')})`);
+      args.only = new Set(['native', ...names]);
+    } else if (key === '--baseline') args.baseline = value();
+    else if (key === '--no-baseline') args.baseline = null;
     else if (key === '-h' || key === '--help') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1).filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('//')))
+        .map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
     } else fail(`unknown argument '${argv[i]}' (try --help)`);
   }
@@ -152,12 +170,57 @@ function machine() {
 
 // ---------------------------------------------------------------------------------------- preparing
 
-function build() {
+function build(only) {
   log('native build (build/): stepwise_bench, stepwise_matvec_ceiling');
   run('cmake', ['-S', '.', '-B', 'build', '-DCMAKE_BUILD_TYPE=Release'], { capture: true });
   run('cmake', ['--build', 'build', '-j', String(os.cpus().length), '--target', 'stepwise_bench', 'stepwise_matvec_ceiling']);
+  if (!['node', 'chromium', 'cold'].some((g) => only.has(g))) return;
   log('WebAssembly build (build-wasm/)');
   run('bash', ['tools/build_wasm.sh']);
+}
+
+// The previous release's native benchmark: git revision `rev` checked out (detached) into a worktree
+// under build/bench-baseline/src (reused when it is already there, moved to `rev` when not), and only its
+// stepwise_bench built there, as the main build is (Release, no tests). Incremental: once built, a later
+// run only checks it is up to date (also under --no-build: the revision's sources do not change).
+// Returns {rev, error} (and says why) when it cannot be had: the run goes on without it; but an unknown
+// revision given explicitly (--baseline REV) stops the run.
+function prepareBaseline(rev, explicit) {
+  const dir = at('build/bench-baseline/src');
+  const buildDir = at('build/bench-baseline/build');
+  const git = (...a) => run('git', a, { capture: true }).trim();
+  try {
+    let commit;
+    try {
+      commit = git('rev-parse', '--verify', '--quiet', `${rev}^{commit}`);
+    } catch {
+      if (explicit) fail(`--baseline ${rev}: no such revision in this repository`);
+      throw new Error(`no revision ${rev} in this repository (a shallow clone?)`);
+    }
+    const subject = git('log', '-1', '--format=%h %s', commit);
+    const isWorktree = existsSync(dir) &&
+      (() => { try { return realpathSync(git('-C', dir, 'rev-parse', '--show-toplevel')) === realpathSync(dir); } catch { return false; } })();
+    if (!isWorktree) {
+      if (existsSync(dir)) throw new Error(`${path.relative(ROOT, dir)} exists but is not a git worktree: remove it`);
+      log(`baseline: git worktree add --detach ${path.relative(ROOT, dir)} ${commit.slice(0, 12)} (${rev})`);
+      run('git', ['worktree', 'prune'], { capture: true });
+      run('git', ['worktree', 'add', '--detach', dir, commit], { capture: true });
+    } else if (git('-C', dir, 'rev-parse', 'HEAD') !== commit) {
+      log(`baseline: moving ${path.relative(ROOT, dir)} to ${commit.slice(0, 12)} (${rev})`);
+      run('git', ['-C', dir, 'checkout', '--quiet', '--detach', commit], { capture: true });
+    }
+    log(`baseline: building stepwise_bench of ${subject.split(' ')[0]} in ${path.relative(ROOT, buildDir)}`);
+    if (!existsSync(path.join(buildDir, 'CMakeCache.txt'))) {
+      run('cmake', ['-S', dir, '-B', buildDir, '-DCMAKE_BUILD_TYPE=Release', '-DSTEPWISE_TESTS=OFF'], { capture: true });
+    }
+    run('cmake', ['--build', buildDir, '-j', String(os.cpus().length), '--target', 'stepwise_bench'], { capture: true });
+    const binary = path.join(buildDir, 'tools/bench/stepwise_bench');
+    if (!existsSync(binary)) throw new Error(`no ${path.relative(ROOT, binary)} after the build`);
+    return { rev, commit, subject, binary: path.relative(ROOT, binary) };
+  } catch (error) {
+    log(`baseline ${rev}: not available (${String(error.message).split('\n')[0]}); going on without it`);
+    return { rev, error: String(error.message).split('\n')[0] };
+  }
 }
 
 function prepareModels(args, settings, out) {
@@ -179,7 +242,7 @@ function prepareModels(args, settings, out) {
     m.words = wordsFor(m.config, m.settings.words);
     m.onnx = path.join(out, 'onnx', path.basename(m.file, '.safetensors'));
     const exporter = at('tools/bench/export_onnx.py');
-    if (!newer(path.join(m.onnx, 'decoder.onnx'), m.file, exporter)) {
+    if (args.only.has('ort') && !newer(path.join(m.onnx, 'decoder.onnx'), m.file, exporter)) {
       log(`exporting ${m.name} to ONNX: ${path.relative(ROOT, m.onnx)}`);
       run(PYTHON, [exporter, '--model', m.file, '--out', m.onnx]);
     }
@@ -215,35 +278,59 @@ function targetTexts(m, targets) {
   return targets.map((t) => t.slice(1).map((id) => tokens[id]).join(' '));
 }
 
-async function benchmarkRound(m, settings, out, page, reference) {
+async function benchmarkRound(m, settings, out, page, reference, { only, baseline, round }) {
   const r = {};
   const timing = { samples: m.settings.samples, minSeconds: m.settings.minSeconds, warmupSeconds: settings.warmupSeconds };
   const eigenOverrides = { sections: m.settings.eigen, positions: m.settings.eigenPositions };
 
-  log(`${m.name}: Stepwise native`);
+  // This build with the step probe measured beside each step and conversion ("probe": us_probe, greedy.probe),
+  // and the previous release's build on its positions and greedy sections (it has no probe: its
+  // figures are the step before the probe existed). The two take turns: which goes first alternates by round.
   const optionsFile = path.join(out, 'options.json');
-  writeFileSync(optionsFile, JSON.stringify(engineOptions(m, settings)));
-  r.native = runJson(at('build/tools/bench/stepwise_bench'), ['--model', m.file, '--options', optionsFile]);
+  const nativeRun = () => {
+    log(`${m.name}: Stepwise native (probe off, and probe on in turns)`);
+    writeFileSync(optionsFile, JSON.stringify(engineOptions(m, settings, { probe: true })));
+    r.native = runJson(at('build/tools/bench/stepwise_bench'), ['--model', m.file, '--options', optionsFile]);
+  };
+  const baselineRun = () => {
+    if (!baseline?.binary) return;
+    log(`${m.name}: Stepwise native, previous release (${baseline.subject.split(' ')[0]}, ${baseline.rev})`);
+    const file = path.join(out, 'options-baseline.json');
+    writeFileSync(file, JSON.stringify(engineOptions(m, settings, { sections: ['positions', 'greedy'] })));
+    try {
+      r.baseline = runJson(at(baseline.binary), ['--model', m.file, '--options', file]);
+    } catch (error) {
+      log(`${m.name}: the previous release's stepwise_bench failed (${String(error.message).split('\n')[0]}); this round goes on without it`);
+    }
+  };
+  for (const step of round % 2 ? [baselineRun, nativeRun] : [nativeRun, baselineRun]) step();
   reference ??= r.native;
   const cases = reference.greedy.inputs.map((source, i) => ({ source, target: reference.forward.targets[i] }));
   const texts = targetTexts(m, reference.forward.targets);
 
-  log(`${m.name}: Stepwise WebAssembly under Node (engine benchmark, SIMD and plain Eigen builds; JS API)`);
-  r.wasm_node = nodeJob({ kind: 'engine', module: 'stepwise-bench', model: m.file, options: engineOptions(m, settings) }, out);
-  r.eigen_node = nodeJob({ kind: 'engine', module: 'stepwise-bench-eigen', model: m.file,
-    options: engineOptions(m, settings, eigenOverrides) }, out);
-  r.api_node = nodeJob({ kind: 'api', model: m.file, words: m.words, targets: texts ?? [],
-    timing: { ...timing, maxLength: m.settings.maxLength } }, out);
+  if (only.has('node')) {
+    log(`${m.name}: Stepwise WebAssembly under Node (engine benchmark, SIMD and plain Eigen builds; JS API)`);
+    r.wasm_node = nodeJob({ kind: 'engine', module: 'stepwise-bench', model: m.file, options: engineOptions(m, settings) }, out);
+    r.eigen_node = nodeJob({ kind: 'engine', module: 'stepwise-bench-eigen', model: m.file,
+      options: engineOptions(m, settings, eigenOverrides) }, out);
+    r.api_node = nodeJob({ kind: 'api', model: m.file, words: m.words, targets: texts ?? [],
+      timing: { ...timing, maxLength: m.settings.maxLength } }, out);
+  }
 
-  log(`${m.name}: ONNX Runtime Web under Node`);
-  r.ort_node = nodeJob({ kind: 'ort', onnx: m.onnx, cases, limits: { bos: m.bos, eos: m.eos, maxNew: m.maxNew }, timing }, out);
+  if (only.has('ort')) {
+    log(`${m.name}: ONNX Runtime Web under Node`);
+    r.ort_node = nodeJob({ kind: 'ort', onnx: m.onnx, cases, limits: { bos: m.bos, eos: m.eos, maxNew: m.maxNew }, timing }, out);
+  }
 
-  log(`${m.name}: PyTorch eager, 1 thread`);
-  writeFileSync(path.join(out, 'cases.json'), JSON.stringify({ sources: cases.map((c) => c.source), targets: cases.map((c) => c.target) }));
-  r.torch = runJson(PYTHON, [at('tools/bench/torch_bench.py'), '--model', m.file, '--cases', path.join(out, 'cases.json'),
-    '--threads', '1', '--samples', String(m.settings.samples), '--min-seconds', String(m.settings.minSeconds),
-    '--warmup-seconds', String(settings.warmupSeconds), '--max-new', String(m.settings.maxLength)]);
+  if (only.has('torch')) {
+    log(`${m.name}: PyTorch eager, 1 thread`);
+    writeFileSync(path.join(out, 'cases.json'), JSON.stringify({ sources: cases.map((c) => c.source), targets: cases.map((c) => c.target) }));
+    r.torch = runJson(PYTHON, [at('tools/bench/torch_bench.py'), '--model', m.file, '--cases', path.join(out, 'cases.json'),
+      '--threads', '1', '--samples', String(m.settings.samples), '--min-seconds', String(m.settings.minSeconds),
+      '--warmup-seconds', String(settings.warmupSeconds), '--max-new', String(m.settings.maxLength)]);
+  }
 
+  if (!only.has('chromium')) return r;
   log(`${m.name}: Stepwise WebAssembly in Chromium (engine benchmark; JS API)`);
   const url = `/models/${m.key}.safetensors`;
   r.wasm_chromium = await inPage(page, (a) => window.bench.engine('stepwise-bench', a.url, a.options), { url, options: engineOptions(m, settings) });
@@ -409,7 +496,7 @@ async function siteColdStart(browser, m, out, runs) {
 // ---------------------------------------------------------------------------------------- summarizing
 
 // The headline numbers of one model over the rounds.
-function summarize(m, rounds, torchThreads) {
+function summarize(m, rounds, torchThreads, baseline) {
   const pick = (engine, keys) => across(rounds.map((r) => get(r[engine], keys)));
   const value = (engine, keys) => median(rounds.map((r) => get(r[engine], keys)).filter((x) => x != null));
   // One table row: an engine's greedy figures (and its mean step, and its teacher-forced pass, where it has them).
@@ -423,13 +510,16 @@ function summarize(m, rounds, torchThreads) {
   });
   const rows = {
     native: row('native', 'Stepwise native (g++ -O3, SSE2, Eigen)', { step: true }),
+    native_probe: { label: 'Stepwise native, step probe on (Generator::set_probe(true))', step: value('native', 'greedy.probe.us_per_step'),
+      token: pick('native', 'greedy.probe.us_per_token') },
+    ...(baseline?.binary && { baseline: row('baseline', `Stepwise native, previous release (${releaseName(baseline)}; no probe)`, { step: true, forward: false }) }),
     wasm_node: row('wasm_node', 'Stepwise WASM SIMD, Node (engine)', { step: true }),
     api_node: row('api_node', 'Stepwise WASM SIMD, Node (JS API)'),
     wasm_chromium: row('wasm_chromium', 'Stepwise WASM SIMD, Chromium (engine)', { step: true }),
     api_chromium: row('api_chromium', 'Stepwise WASM SIMD, Chromium (JS API)'),
     eigen_node: row('eigen_node', 'Stepwise plain Eigen-in-WASM, Node (engine)', { step: true, forward: false }),
-    ort_node: row('ort_node', `ONNX Runtime Web ${rounds[0].ort_node.version} (WASM SIMD, 1 thread), Node`),
-    torch_1: row('torch', `PyTorch ${rounds[0].torch.torch} eager, 1 thread`, { at: 'threads.1.' }),
+    ort_node: row('ort_node', `ONNX Runtime Web ${rounds[0].ort_node?.version} (WASM SIMD, 1 thread), Node`),
+    torch_1: row('torch', `PyTorch ${rounds[0].torch?.torch} eager, 1 thread`, { at: 'threads.1.' }),
   };
   for (const [t, v] of Object.entries(torchThreads?.threads ?? {})) {
     rows[`torch_${t}`] = { label: `PyTorch ${torchThreads.torch} eager, ${t} threads (${torchThreads.words} words, 1 sample)`,
@@ -443,10 +533,21 @@ function summarize(m, rounds, torchThreads) {
     const fastest = (path) => Math.min(...rounds.map((r) => get(r, path)?.min).filter(Number.isFinite));
     const best = typeof get(rounds[0], a) === 'object' ? fastest(a) / fastest(b) : null;
     return { median: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound), rounds: perRound,
-      best: Number.isFinite(best) ? best : null };
+      best: Number.isFinite(best) && best > 0 ? best : null };
   };
-  const positions = (engine) => Object.fromEntries((rounds[0][engine].positions ?? []).map((p, i) => [p.position, {
-    us: across(rounds.map((r) => r[engine].positions[i].us)), gflops: median(rounds.map((r) => r[engine].positions[i].gflops.median)) }]));
+  // Per position, over rounds: `field` ("us": the step as run; "us_probe": with a StepProbe attached).
+  const at = (r, engine, p) => r[engine]?.positions?.find((q) => q.position === p);
+  const positions = (engine, field = 'us') => Object.fromEntries((rounds[0][engine]?.positions ?? []).filter((p) => p[field]).map((p) => [p.position, {
+    us: across(rounds.map((r) => at(r, engine, p.position)?.[field])),
+    ...(field === 'us' && { gflops: median(rounds.map((r) => at(r, engine, p.position)?.gflops?.median).filter(Number.isFinite)) }) }]));
+  // Per position, a ratio per round (its median and range over rounds), and the ratio of fastest samples.
+  const positionRatios = (perRound, fastest) => Object.fromEntries((rounds[0].native.positions ?? []).map(({ position: p }) => {
+    const values = rounds.map((r) => perRound(r, p)).filter(Number.isFinite);
+    const best = fastest ? fastest(p) : null;
+    return [p, values.length ? { median: median(values), min: Math.min(...values), max: Math.max(...values), rounds: values,
+      best: Number.isFinite(best) && best > 0 ? best : null } : null];
+  }).filter(([, v]) => v));
+  const fastestAt = (engine, p) => Math.min(...rounds.map((r) => at(r, engine, p)?.us?.min).filter(Number.isFinite));
   // Greedy outputs: every engine must produce the native build's tokens.
   const agree = (outputs) => (outputs ? outputs.filter((o, i) => JSON.stringify(o) === JSON.stringify(rounds[0].native.greedy.outputs[i])).length : null);
   const first = rounds[0];
@@ -457,8 +558,15 @@ function summarize(m, rounds, torchThreads) {
     words: m.words.length,
     tokens: first.native.greedy.tokens,
     rows,
-    positions: { native: positions('native'), wasm_node: positions('wasm_node'), wasm_chromium: positions('wasm_chromium'),
-      eigen_node: positions('eigen_node') },
+    positions: { native: positions('native'), native_probe: positions('native', 'us_probe'), baseline: positions('baseline'),
+      wasm_node: positions('wasm_node'), wasm_chromium: positions('wasm_chromium'), eigen_node: positions('eigen_node') },
+    // The step probe's cost: this build without a probe against the previous release (separate processes,
+    // in turns), and with a probe against without (in turns sample by sample, in one process).
+    probe: {
+      off_over_baseline: positionRatios((r, p) => at(r, 'native', p)?.us?.median / at(r, 'baseline', p)?.us?.median,
+        (p) => fastestAt('native', p) / fastestAt('baseline', p)),
+      on_over_off: positionRatios((r, p) => at(r, 'native', p)?.probe_over_off?.median),
+    },
     ratios: {
       wasm_node_over_native_step: ratio('wasm_node.greedy.us_per_step', 'native.greedy.us_per_step'),
       wasm_chromium_over_native_step: ratio('wasm_chromium.greedy.us_per_step', 'native.greedy.us_per_step'),
@@ -470,13 +578,20 @@ function summarize(m, rounds, torchThreads) {
       torch1_over_api_token_chromium: ratio('torch.threads.1.greedy.us_per_token', 'api_chromium.greedy.us_per_token'),
       ort_over_api_forward_node: ratio('ort_node.forward.us_per_word', 'api_node.forward.us_per_word'),
       ort_over_wasm_forward_node: ratio('ort_node.forward.us_per_word', 'wasm_node.forward.us_per_word'),
+      native_over_baseline_token: ratio('native.greedy.us_per_token', 'baseline.greedy.us_per_token'),
+      native_over_baseline_step: ratio('native.greedy.us_per_step', 'baseline.greedy.us_per_step'),
+      probe_over_off_token: ratio('native.greedy.probe.us_per_token', 'native.greedy.us_per_token'),
+      probe_over_off_step: ratio('native.greedy.probe.us_per_step', 'native.greedy.us_per_step'),
     },
     agreement: {
       words: m.words.length,
-      wasm_node: agree(first.wasm_node.greedy.outputs), api_node: agree(first.api_node.greedy.outputs),
-      wasm_chromium: agree(first.wasm_chromium.greedy.outputs), ort_node: agree(first.ort_node.greedy.outputs),
-      torch: agree(first.torch.threads['1'].greedy.outputs),
-      forward_logits_max_abs_diff_ort_vs_stepwise: maxDiff(first.ort_node.first_logits, first.api_node.first_logits),
+      wasm_node: agree(first.wasm_node?.greedy?.outputs), api_node: agree(first.api_node?.greedy?.outputs),
+      wasm_chromium: agree(first.wasm_chromium?.greedy?.outputs), ort_node: agree(first.ort_node?.greedy?.outputs),
+      torch: agree(first.torch?.threads?.['1']?.greedy?.outputs),
+      baseline: agree(first.baseline?.greedy?.outputs),
+      // every round: the probed conversions chose the same tokens as the unprobed ones
+      probe: rounds.every((r) => r.native.greedy.probe?.outputs_equal !== false) ? m.words.length : 0,
+      forward_logits_max_abs_diff_ort_vs_stepwise: maxDiff(first.ort_node?.first_logits, first.api_node?.first_logits),
     },
   };
 }
@@ -485,7 +600,7 @@ function matvecSummary(models, rounds, ceiling) {
   const shapes = new Map();
   for (const m of models) {
     for (const r of rounds[m.key]) {
-      for (const [engine, list] of [['native', r.native.matvec], ['wasm', r.wasm_node.matvec], ['chromium', r.wasm_chromium.matvec]]) {
+      for (const [engine, list] of [['native', r.native.matvec], ['wasm', r.wasm_node?.matvec], ['chromium', r.wasm_chromium?.matvec]]) {
         for (const entry of list ?? []) {
           const key = `${entry.rows}x${entry.cols}`;
           if (!shapes.has(key)) shapes.set(key, { rows: entry.rows, cols: entry.cols, native_eigen: [], wasm_eigen: [], wasm_simd: [], chromium_simd: [], ratio_node: [] });
@@ -511,6 +626,9 @@ function matvecSummary(models, rounds, ceiling) {
 
 const fmt = (x, digits = 0) => (x == null || !Number.isFinite(x) ? '–' : x >= 1e4 ? Math.round(x).toLocaleString('en') : x.toFixed(digits));
 const cell = (s, digits = 0) => (s == null ? '–' : typeof s === 'number' ? fmt(s, digits) : `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`);
+
+// "abc1234, 9fe395b^": the previous release as the tables name it.
+const releaseName = (b) => `${b.subject.split(' ')[0]}, ${b.rev}`;
 
 // "1.23× (rounds 1.1–1.4; best 1.2×)": a ratio's median over rounds, its range, the ratio of fastest samples.
 const ratioText = (r, digits = 1) => (r ? `${fmt(r.median, digits)}× (rounds ${fmt(r.min, digits)}–${fmt(r.max, digits)}` +
@@ -588,38 +706,82 @@ function markdown(results) {
   lines.push('', 'µs per decoder step: (whole greedy conversions − the encoder alone) / generated tokens. µs per generated token: ' +
     'whole conversions (tokenize, encode, every step, detokenize) / generated tokens.');
   lines.push('', '**Step latency against position** (µs; position p: the step that feeds the p-th token and reads p cached keys):');
+  const probed = ['small', 'large'].some((k) => Object.keys(summary[k].positions.native_probe).length);
   for (const key of ['small', 'large']) {
     const s = summary[key];
     const ps = Object.keys(s.positions.native);
     lines.push('', `| ${s.model.name}: position | ${ps.join(' | ')} |`, `|---|${ps.map(() => '---').join('|')}|`);
-    for (const [engine, label] of [['native', 'native'], ['wasm_node', 'WASM, Node'], ['wasm_chromium', 'WASM, Chromium'], ['eigen_node', 'plain Eigen-in-WASM, Node']]) {
+    for (const [engine, label] of [['native', probed ? 'native, probe off' : 'native'], ['native_probe', 'native, probe on'],
+      ['baseline', `native, previous release (${results.baseline?.subject ? releaseName(results.baseline) : ''})`],
+      ['wasm_node', 'WASM, Node'], ['wasm_chromium', 'WASM, Chromium'], ['eigen_node', 'plain Eigen-in-WASM, Node']]) {
+      if (!Object.keys(s.positions[engine]).length) continue;  // not in this run
       lines.push(`| ${label} | ${ps.map((p) => fmt(s.positions[engine][p]?.us?.median)).join(' | ')} |`);
     }
     lines.push(`| native GFLOP/s | ${ps.map((p) => fmt(s.positions.native[p]?.gflops, 1)).join(' | ')} |`);
-    lines.push(`| WASM (Node) GFLOP/s | ${ps.map((p) => fmt(s.positions.wasm_node[p]?.gflops, 1)).join(' | ')} |`);
+    if (Object.keys(s.positions.wasm_node).length) lines.push(`| WASM (Node) GFLOP/s | ${ps.map((p) => fmt(s.positions.wasm_node[p]?.gflops, 1)).join(' | ')} |`);
   }
-  lines.push('', '**Matrix–vector ceiling** (GFLOP/s, y = W x + b, one thread):', '',
-    '| shape | native Eigen (-O3, SSE2) | native Eigen (-march=native) | WASM Eigen (-O3 -msimd128) | WASM SIMD kernels, Node | WASM SIMD kernels, Chromium | SIMD / Eigen (WASM) |',
-    '|---|---|---|---|---|---|---|');
-  for (const m of matvec) {
-    lines.push(`| ${m.shape} | ${fmt(m.native_eigen, 1)} | ${fmt(m.native_march_native, 1)} | ${fmt(m.wasm_eigen, 1)} | ${fmt(m.wasm_simd, 1)} | ${fmt(m.chromium_simd, 1)} | ${fmt(m.simd_over_eigen, 1)}× |`);
+  if (probed) lines.push('', ...probeTables(results));
+  lines.push('', '**Matrix–vector ceiling** (GFLOP/s, y = W x + b, one thread):', '');
+  if (matvec.some((m) => Number.isFinite(m.wasm_simd) || Number.isFinite(m.chromium_simd))) {
+    lines.push('| shape | native Eigen (-O3, SSE2) | native Eigen (-march=native) | WASM Eigen (-O3 -msimd128) | WASM SIMD kernels, Node | WASM SIMD kernels, Chromium | SIMD / Eigen (WASM) |',
+      '|---|---|---|---|---|---|---|');
+    for (const m of matvec) {
+      lines.push(`| ${m.shape} | ${fmt(m.native_eigen, 1)} | ${fmt(m.native_march_native, 1)} | ${fmt(m.wasm_eigen, 1)} | ${fmt(m.wasm_simd, 1)} | ${fmt(m.chromium_simd, 1)} | ${fmt(m.simd_over_eigen, 1)}× |`);
+    }
+  } else {  // a run without the WebAssembly engines (--only)
+    lines.push('| shape | native Eigen (-O3, SSE2) | native Eigen (-march=native) |', '|---|---|---|');
+    for (const m of matvec) lines.push(`| ${m.shape} | ${fmt(m.native_eigen, 1)} | ${fmt(m.native_march_native, 1)} |`);
   }
   const eff = results.efficiency;
   lines.push('', `Achieved per step (median over positions) as a share of the best matrix–vector rate of the same build: ` +
     Object.entries(eff).map(([k, v]) => `${k} ${fmt(v.step_gflops, 1)} GFLOP/s = ${fmt(100 * v.share)} % of ${fmt(v.ceiling, 1)}` +
       (v.share_of_march_native != null ? ` (${fmt(100 * v.share_of_march_native)} % of the -march=native ${fmt(v.march_native, 1)})` : '')).join('; ') + '.');
   const c = results.cold;
-  lines.push('', `**Cold start** (headless Chromium, localhost, fresh context each run): minimal harness page ${cell(c.first_token_ms)} ms ` +
+  if (c) lines.push('', `**Cold start** (headless Chromium, localhost, fresh context each run): minimal harness page ${cell(c.first_token_ms)} ms ` +
     `to the first token on screen (phases: engine compiled ${fmt(c.phases_ms.compiled)}, weights fetched ${fmt(c.phases_ms.fetched)}, ` +
     `model loaded ${fmt(c.phases_ms.loaded)}, first step ${fmt(c.phases_ms.stepped)} ms), ${fmt(c.transfer_bytes / 1e6, 2)} MB transferred (brotli-9 as served)` +
     (results.site && !results.site.skipped ? `; the page (tools/build_site.mjs) ${cell(results.site.first_token_ms)} ms, ${fmt(results.site.transfer_bytes / 1e6, 2)} MB transferred (gzip)` : '') + '.');
-  lines.push('', '**Targets** (issue 5):', '', '| target | goal | measured | met | how |', '|---|---|---|---|---|');
-  for (const t of tg) lines.push(`| ${t.target} | ${t.goal} | ${fmt(t.value, 2)} | ${t.met == null ? '–' : t.met ? 'yes' : '**no**'} | ${t.detail} |`);
+  if (tg) {
+    lines.push('', '**Targets** (issue 5):', '', '| target | goal | measured | met | how |', '|---|---|---|---|---|');
+    for (const t of tg) lines.push(`| ${t.target} | ${t.goal} | ${fmt(t.value, 2)} | ${t.met == null ? '–' : t.met ? 'yes' : '**no**'} | ${t.detail} |`);
+  } else {
+    lines.push('', `**Targets**: not judged (this run had only: ${results.settings.only.join(', ')}).`);
+  }
   const a = summary.small.agreement;
-  lines.push('', `Agreement (${summary.small.model.name}): greedy outputs equal to the native build's for ${a.wasm_node}/${a.words} words (WASM Node), ` +
-    `${a.wasm_chromium}/${a.words} (Chromium), ${a.api_node}/${a.words} (JS API), ${a.ort_node}/${a.words} (ONNX Runtime), ${a.torch}/${a.words} (PyTorch); ` +
-    `teacher-forced logits, ONNX Runtime vs Stepwise: max |diff| ${a.forward_logits_max_abs_diff_ort_vs_stepwise?.toExponential(1) ?? '–'}.`);
+  const agreed = [['wasm_node', 'WASM Node'], ['wasm_chromium', 'Chromium'], ['api_node', 'JS API'], ['ort_node', 'ONNX Runtime'], ['torch', 'PyTorch'],
+    ['baseline', 'previous release'], ['probe', 'native, probe on']].filter(([k]) => a[k] != null).map(([k, label]) => `${a[k]}/${a.words} (${label})`);
+  lines.push('', `Agreement (${summary.small.model.name}): greedy outputs equal to the native build's for ` + (agreed.join(', ') || '–') +
+    (a.forward_logits_max_abs_diff_ort_vs_stepwise != null ? `; teacher-forced logits, ONNX Runtime vs Stepwise: max |diff| ${a.forward_logits_max_abs_diff_ort_vs_stepwise.toExponential(1)}` : '') + '.');
   return lines.join('\n');
+}
+
+// The step probe's cost, per model: per position, the previous release's step, this build's without and
+// with a probe, and their ratios; then the same for whole greedy conversions.
+function probeTables(results) {
+  const b = results.baseline;
+  const ratioCell = (r) => (r && Number.isFinite(r.median) ? `${fmt(r.median, 2)}× (${fmt(r.min, 2)}–${fmt(r.max, 2)})` : '–');
+  const lines = ['**Step probe cost** (native, µs per decoder step; ' + (b?.binary ? `previous release: \`${b.rev}\` = ${b.subject}, ` +
+    'its own stepwise_bench, run in turns with this build; ' : b?.error ? `previous release \`${b.rev}\` not measured: ${b.error}; ` : 'previous release not measured (--no-baseline, or --quick without --baseline); ') +
+    'probe on: the same step with a StepProbe attached, timed in turns with it sample by sample. µs: median over rounds of per-round medians ' +
+    '(min–max over all samples); ratios: median of per-round ratios (their range over rounds); "fastest": the ratio of the fastest samples):'];
+  for (const key of ['small', 'large']) {
+    const s = results.summary[key];
+    const pr = s.probe;
+    lines.push('', `| ${s.model.name}: position | previous release | probe off | probe on | probe off / previous release | fastest | probe on / probe off |`,
+      '|---|---|---|---|---|---|---|');
+    for (const p of Object.keys(s.positions.native)) {
+      lines.push(`| ${p} | ${cell(s.positions.baseline[p]?.us)} | ${cell(s.positions.native[p]?.us)} | ${cell(s.positions.native_probe[p]?.us)} | ` +
+        `${ratioCell(pr.off_over_baseline[p])} | ${pr.off_over_baseline[p]?.best != null ? `${fmt(pr.off_over_baseline[p].best, 2)}×` : '–'} | ${ratioCell(pr.on_over_off[p])} |`);
+    }
+    const r = s.rows;
+    const x = s.ratios;
+    lines.push(`| greedy, µs per step | ${fmt(r.baseline?.step)} | ${fmt(r.native.step)} | ${fmt(r.native_probe.step)} | ${ratioCell(x.native_over_baseline_step)} | – | ${ratioCell(x.probe_over_off_step)} |`);
+    lines.push(`| greedy, µs per token | ${cell(r.baseline?.token)} | ${cell(r.native.token)} | ${cell(r.native_probe.token)} | ${ratioCell(x.native_over_baseline_token)} | ` +
+      `${x.native_over_baseline_token.best != null ? `${fmt(x.native_over_baseline_token.best, 2)}×` : '–'} | ${ratioCell(x.probe_over_off_token)} |`);
+  }
+  lines.push('', 'greedy: whole conversions of the model\'s words (µs per step: minus the encoder alone); probe on: Generator::set_probe(true), ' +
+    'each step recording the step that chose its token.');
+  return lines;
 }
 
 // --------------------------------------------------------------------------------------------- main
@@ -631,14 +793,21 @@ async function main() {
   if (args.rounds) for (const k of ['small', 'large']) settings[k].rounds = args.rounds;
   const out = at(args.out);
   mkdirSync(out, { recursive: true });
-  if (args.build) build();
-  for (const f of ['build/tools/bench/stepwise_bench', 'build-wasm/stepwise-bench.js', 'build-wasm/stepwise-bench-eigen.js', 'build-wasm/stepwise-wasm.js']) {
+  const only = args.only;
+  const browsing = only.has('chromium') || only.has('cold');
+  if (args.build) build(only);
+  const needed = ['build/tools/bench/stepwise_bench', ...(['node', 'chromium', 'cold'].some((g) => only.has(g)) ?
+    ['build-wasm/stepwise-bench.js', 'build-wasm/stepwise-bench-eigen.js', 'build-wasm/stepwise-wasm.js'] : [])];
+  for (const f of needed) {
     if (!existsSync(at(f))) fail(`${f} is missing: build first (without --no-build)`);
   }
   const info = machine();
   const models = prepareModels(args, settings, out);
+  // The previous release: explicit --baseline REV, else the default outside --quick (CI's --quick stays
+  // fast); --no-baseline skips it.
+  const baselineRev = args.baseline === undefined ? (args.quick ? null : DEFAULT_BASELINE) : args.baseline;
+  const baseline = baselineRev ? prepareBaseline(baselineRev, args.baseline !== undefined) : null;
 
-  const { chromium } = await import('playwright-core');
   const routes = {
     '/build-wasm/': at('build-wasm'),
     '/web/': at('web'),
@@ -646,35 +815,42 @@ async function main() {
     '/models/small.safetensors': models[0].file,
     '/models/large.safetensors': models[1].file,
   };
-  const server = await serveFiles(routes);
-  const compressing = await serveFiles(routes, { compress: true });
-  harnessUrl = `${server.url}/tools/bench/page/bench.html`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  const context = await browser.newContext();
+  let server = null, compressing = null, browser = null, context = null;
+  if (browsing) {
+    const { chromium } = await import('playwright-core');
+    server = await serveFiles(routes);
+    compressing = await serveFiles(routes, { compress: true });
+    harnessUrl = `${server.url}/tools/bench/page/bench.html`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    context = await browser.newContext();
+  }
 
-  const results = { settings: { quick: args.quick, ...settings }, machine: info, models: {}, summary: {} };
+  const results = { settings: { quick: args.quick, only: [...only], ...settings }, machine: info, baseline, models: {}, summary: {} };
   const byModel = { small: [], large: [] };
   try {
     const rounds = Math.max(...models.map((m) => m.settings.rounds));
     for (let round = 0; round < rounds; round++) {
       for (const m of models.filter((x) => round < x.settings.rounds)) {
         log(`${m.name}: round ${round + 1}/${m.settings.rounds}`);
-        byModel[m.key].push(await benchmarkRound(m, settings, out, context, byModel[m.key][0]?.native));
+        byModel[m.key].push(await benchmarkRound(m, settings, out, context, byModel[m.key][0]?.native, { only, baseline, round }));
       }
     }
     // Other thread counts for PyTorch: the G2P model only (slow under contention; see the README).
-    const torchThreads = { small: torchOtherThreads(models[0], settings, out, byModel.small[0].native), large: null };
+    const torchThreads = { small: only.has('torch') ? torchOtherThreads(models[0], settings, out, byModel.small[0].native) : null, large: null };
     const ceiling = matvecCeiling(models, settings);
-    log('cold start: minimal harness page');
-    const cold = await coldStart(browser, compressing, models[0], settings.coldRuns, models[0].words[0]);
-    cold.sizes = transferSizes({ 'stepwise-wasm.js (WASM + Emscripten JS)': at('build-wasm/stepwise-wasm.js'), 'stepwise.js (wrapper)': at('web/stepwise.js'),
-      [`${path.basename(models[0].file)} (weights)`]: models[0].file }, out);
-    log('cold start: the page (tools/build_site.mjs)');
-    const site = await siteColdStart(browser, models[0], out, settings.coldRuns);
+    let cold = null, site = null;
+    if (only.has('cold')) {
+      log('cold start: minimal harness page');
+      cold = await coldStart(browser, compressing, models[0], settings.coldRuns, models[0].words[0]);
+      cold.sizes = transferSizes({ 'stepwise-wasm.js (WASM + Emscripten JS)': at('build-wasm/stepwise-wasm.js'), 'stepwise.js (wrapper)': at('web/stepwise.js'),
+        [`${path.basename(models[0].file)} (weights)`]: models[0].file }, out);
+      log('cold start: the page (tools/build_site.mjs)');
+      site = await siteColdStart(browser, models[0], out, settings.coldRuns);
+    }
 
     for (const m of models) {
       results.models[m.key] = { file: path.relative(ROOT, m.file), words: m.words, rounds: byModel[m.key], torch_threads: torchThreads[m.key] };
-      results.summary[m.key] = summarize(m, byModel[m.key], torchThreads[m.key]);
+      results.summary[m.key] = summarize(m, byModel[m.key], torchThreads[m.key], baseline);
     }
     results.matvec = matvecSummary(models, byModel, ceiling);
     results.matvec_ceiling = ceiling;
@@ -686,18 +862,23 @@ async function main() {
       'WASM (Node)': { step_gflops: stepRate('wasm_node'), ceiling: best('wasm_simd') },
       'WASM (Chromium)': { step_gflops: stepRate('wasm_chromium'), ceiling: best('chromium_simd') },
     };
-    for (const e of Object.values(results.efficiency)) {
+    for (const [k, e] of Object.entries(results.efficiency)) {
+      if (!Number.isFinite(e.step_gflops)) {
+        delete results.efficiency[k];  // an engine not in this run
+        continue;
+      }
       e.share = e.step_gflops / e.ceiling;
       if (e.march_native) e.share_of_march_native = e.step_gflops / e.march_native;
     }
     results.cold = cold;
     results.site = site;
     results.machine.load_average_end = os.loadavg();
-    results.targets = targets(results.summary, results.matvec, cold, site);
+    // The targets compare every engine: only a run of all of them judges them.
+    results.targets = GROUPS.every((g) => only.has(g)) ? targets(results.summary, results.matvec, cold, site) : null;
   } finally {
-    await browser.close();
-    await server.close();
-    await compressing.close();
+    await browser?.close();
+    await server?.close();
+    await compressing?.close();
   }
   const md = markdown(results);
   writeFileSync(path.join(out, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
