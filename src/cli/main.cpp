@@ -39,7 +39,7 @@ constexpr const char* kUsage = R"(usage:
   stepwise generate --model FILE [options] [WORD...]   (words from stdin when none are given)
   stepwise trace    --model FILE [options] WORD
   stepwise eval     --model FILE --data SPLIT.tsv [--beam N] [--limit N] [--json OUT] [--max-wer X]
-  stepwise invent   --model FILE [--count N] [--seed S] [--temperature T] [--known A.tsv,B.tsv]
+  stepwise invent   --model FILE [--count N] [--seed S] [--temperature T] [--known A.tsv,B.tsv] [--json OUT]
   stepwise info     --model FILE
 
 decoding options (greedy by default):
@@ -304,7 +304,15 @@ int cmd_invent(const Args& a) {
   const long long count = a.integer("count", 10, 1, 1000000);
   const std::set<std::string> known = a.has("known") ? headwords(a.get("known")) : std::set<std::string>{};
   const uint64_t first_seed = options.sampling.seed;
-  long long novel = 0, unfinished = 0;
+  // A letter is a one-character lowercase token (what the prompt of a word is made of); the rest but
+  // the specials are phonemes. A sample is well-formed when it reads letters, <sep>, phonemes, </s>.
+  auto is_letter = [&](int id) {
+    const std::string& t = c.target_vocab.token(id);
+    return id != c.sep && id != c.bos && id != c.eos && id != c.target_pad && utf8::code_points(t, "token").size() == 1 &&
+           utf8::ascii_lower(t) == t;
+  };
+  auto is_phoneme = [&](int id) { return id != c.sep && id != c.bos && id != c.eos && id != c.target_pad && !is_letter(id); };
+  long long novel = 0, malformed = 0, not_headwords = 0;
   for (long long i = 0; i < count; ++i) {
     options.sampling.seed = first_seed + static_cast<uint64_t>(i);
     Generator g(model, options);
@@ -316,15 +324,30 @@ int cmd_invent(const Args& a) {
     for (auto it = out.begin(); it != sep; ++it)
       if (*it != c.eos) word += c.target_vocab.token(*it);
     const std::vector<int> after(sep == out.end() ? out.end() : sep + 1, out.end());
-    const bool finished = sep != out.end() && !out.empty() && out.back() == c.eos;
-    unfinished += !finished;
-    novel += known.count(word) == 0;
-    std::cout << word << '\t' << output_text(*model, after) << (finished ? "" : "\t(unfinished)") << '\n';
+    const bool ended = !out.empty() && out.back() == c.eos;
+    const bool well_formed = sep != out.end() && sep != out.begin() && ended && after.size() >= 2 &&
+                             std::all_of(out.begin(), sep, is_letter) && std::all_of(after.begin(), after.end() - 1, is_phoneme);
+    malformed += !well_formed;
+    novel += well_formed && known.count(word) == 0;
+    not_headwords += known.count(word) == 0;
+    std::cout << word << '\t' << output_text(*model, after) << (well_formed ? "" : "\t(malformed)") << '\n';
   }
   if (!known.empty())
-    std::fprintf(stderr, "%lld samples (seeds %llu-%llu): %lld (%.1f %%) are not among the %zu known headwords; %lld unfinished\n",
-                 count, static_cast<unsigned long long>(first_seed), static_cast<unsigned long long>(first_seed + count - 1), novel,
-                 100.0 * static_cast<double>(novel) / static_cast<double>(count), known.size(), unfinished);
+    std::fprintf(stderr,
+                 "%lld samples (seeds %llu-%llu): %lld (%.1f %%) spell no known headword (of %zu); %lld are well-formed "
+                 "(letters, <sep>, phonemes, </s>), and %lld (%.1f %% of all) are well-formed new words\n",
+                 count, static_cast<unsigned long long>(first_seed), static_cast<unsigned long long>(first_seed + count - 1),
+                 not_headwords, 100.0 * static_cast<double>(not_headwords) / static_cast<double>(count), known.size(),
+                 count - malformed, novel, 100.0 * static_cast<double>(novel) / static_cast<double>(count));
+  if (a.has("json")) {
+    json report = {{"model", c.name},       {"samples", count},          {"first_seed", first_seed},
+                   {"temperature", options.sampling.temperature}, {"malformed", malformed}};
+    if (!known.empty())
+      report["known_headwords"] = known.size(), report["not_headwords"] = not_headwords, report["well_formed_new"] = novel;
+    std::ofstream out(a.get("json"));
+    out << report.dump(1) << '\n';
+    if (!out) throw Error("cannot write '" + a.get("json") + "'");
+  }
   return 0;
 }
 
