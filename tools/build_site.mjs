@@ -13,6 +13,8 @@
 //   model.js  the same bytes, base64, assigned to a global: what the page reads from file://
 //   words.js  the CMUdict test split (held-out words and their pronunciations) for "surprise me"
 //   boot.js   starts the model download first thing (web/boot.js, copied as is)
+//   engine_source.js  the engine's C++ lines for each box of the decoder diagram, from the
+//             `// [box: NAME]` regions of src/engine/transformer.cpp (tools/engine_source.mjs)
 //   index.html, style.css, favicon.svg  copied from web/
 // Needs build-wasm/stepwise-wasm.js (bash tools/build_wasm.sh). Until the trained model exists it falls
 // back to a small fixture model, with a warning.
@@ -21,6 +23,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, c
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+
+import { currentRegions, engineSourceScript } from './engine_source.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_MODEL = 'weights/g2p-cmudict.safetensors';
@@ -151,6 +155,10 @@ writeFileSync(
     `globalThis.stepwiseTestWords = ${literal(words)};\n`,
 );
 
+const regions = currentRegions();
+writeFileSync(path.join(out, 'engine_source.js'), engineSourceScript(regions));
+
 const size = (f) => `${(statSync(path.join(out, f)).size / 1024).toFixed(0)} KiB`;
 console.log(`build_site: ${path.relative(process.cwd(), out) || '.'}/ with model ${path.relative(ROOT, modelPath)} ` +
-  `(app.js ${size('app.js')}, stepwise.wasm ${size(WASM_FILE)}, model.js ${size('model.js')}, words.js ${size('words.js')}, ${wordCount} test words)`);
+  `(app.js ${size('app.js')}, stepwise.wasm ${size(WASM_FILE)}, model.js ${size('model.js')}, words.js ${size('words.js')}, ${wordCount} test words, ` +
+  `${Object.keys(regions.regions).length} engine regions)`);

@@ -6,9 +6,11 @@ import { DecoderSession } from './session.js';
 import { examplesFor, readable, targetPresets } from './choices.js';
 import { hideTooltip } from './tooltip.js';
 import { VIEWS } from './views.js';
+import { HEAD_STAGES } from './inside_texts.js';
 import { shorten } from './panels/util.js';
 
 const SPEEDS_MS = [1400, 800, 450, 200, 60];  // pause between steps while playing, slow to fast
+const INSIDE_STAGES = HEAD_STAGES.length;
 const MAX_MODEL_BYTES = 512 * 1024 * 1024;
 const $ = (id) => document.getElementById(id);
 
@@ -75,6 +77,9 @@ export function createActions(store) {
     state.selection = {};
     for (const view of ['self', 'cross']) state.selection[view] = { layer: c.n_decoder_layers - 1, head: 'mean' };
     state.selection.encoder = { layer: Math.max(0, (c.n_encoder_layers || 1) - 1), head: 'mean' };
+    state.inside = { ...state.inside, layer: c.n_decoder_layers - 1, head: 0 };
+    if (!entry.model.encoderDecoder && state.inside.kind === 'cross') state.inside.kind = 'self';
+    if (!entry.model.encoderDecoder && ['cross', 'norm3'].includes(state.inside.box)) state.inside.box = 'self';
     let notice = null;
     if (!readable(entry.model, state.word)) {
       const first = examplesFor(entry.model)[0] ?? '';
@@ -342,6 +347,23 @@ export function createActions(store) {
     /** Looks at decoder row i (a token or a row of the matrix clicked). */
     selectRow: then((i) => {
       state.selectedRow = i;
+    }),
+
+    /**
+     * "Open the box": changes what the panels look inside ({ layer, head, kind, stage, counterpart, box },
+     * any of them; web/store.js). The stage is kept within the head walk's sub-steps.
+     */
+    setInside: then((patch) => {
+      const c = state.model?.config;
+      const next = { ...state.inside, ...patch };
+      if (c) {
+        next.layer = Math.max(0, Math.min(c.n_decoder_layers - 1, Number(next.layer) | 0));
+        next.head = Math.max(0, Math.min(c.n_heads - 1, Number(next.head) | 0));
+        if (next.kind === 'cross' && !state.model.encoderDecoder) next.kind = 'self';
+      }
+      next.stage = Math.max(0, Math.min(INSIDE_STAGES - 1, next.stage | 0));
+      state.inside = next;
+      hideTooltip();
     }),
 
     /** Enlarges one head (or 'mean') of one layer of a view. */

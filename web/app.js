@@ -54,7 +54,7 @@ function wireEvents() {
   document.addEventListener('pointerdown', (e) => {
     state.lastPointerDown = performance.now();
     // Touch screens have no mouseleave: a tap elsewhere closes the tooltip.
-    if (!e.target.closest?.('#main-map, .bar-row')) hideTooltip();
+    if (!e.target.closest?.('#main-map, .bar-row, [data-value]')) hideTooltip();
   }, true);
   for (const id of ['temperature', 'top-k', 'top-p', 'seed', 'beam-width', 'causal']) $(id).addEventListener('change', () => actions.settingsChanged());
   $('target').addEventListener('change', () => actions.typedTarget($('target').value));

@@ -7,6 +7,10 @@
 //   cross[l][h][i]  its cross-attention row over the input letters
 //   encoder[l][h][i] the encoder self-attention row of letter i (no mask)
 // plus, per row, the next-token distribution it produced (dist[i]).
+//
+// "Open the box" (greedy and sampling runs, started with { probe: true }; and every teacher-forced pass):
+// inside[i] is what the engine recorded inside row i (copies of run.inside()'s views; see insideRow()),
+// insideShared the encoder's output and the cross-attention keys and values, the same for every row.
 import { StepwiseError } from './stepwise.js';
 
 const emptyHeads = (layers, heads) => Array.from({ length: layers }, () => Array.from({ length: heads }, () => []));
@@ -57,6 +61,8 @@ export class DecoderSession {
       throw new StepwiseError(`'${c.name ?? 'this model'}' is a decoder-only model; this page explains encoder-decoder models`);
     }
     const options = settings.mode === 'teacher' ? { strategy: 'greedy' } : decodeOptions(settings);
+    // The probe records greedy and sampling steps (the engine has none for beam search).
+    if (settings.mode === 'steps' && options.strategy !== 'beam') options.probe = true;
     this.#run = model.start(word, options);
     try {
       this.trace = {
@@ -76,6 +82,10 @@ export class DecoderSession {
         done: false,
         beams: null,
         teacher: null,
+        probed: Boolean(options.probe) || settings.mode === 'teacher',
+        inside: [],
+        insideShared: null,
+        counterparts: new Map(),  // row -> its teacher-forced counterpart (teacherCounterpart)
       };
       if (settings.mode === 'teacher') this.#teacherForce(word, settings);
     } catch (error) {
@@ -116,6 +126,10 @@ export class DecoderSession {
       }
       t.dist.push({ probs: r.probs.slice(), logits: r.logits.slice(), chosen: r.id });
       t.done = r.done;
+      if (t.probed) {
+        t.inside.push(captureStep(this.#run, this.model));
+        t.insideShared ??= captureShared(this.#run, this.model, false);
+      }
     }
     return t;
   }
@@ -152,7 +166,7 @@ export class DecoderSession {
   // Fills queries/produced/self/cross/dist from one teacher-forced pass over <s> + targetText, keeping
   // the first `rows` rows (all by default); row i produced producedIds[i] (by default the next fed token,
   // </s> after the last). An empty target leaves no rows.
-  #fillFromForward(targetText, { causal, rows = Infinity, producedIds = null }) {
+  #fillFromForward(targetText, { causal, rows = Infinity, producedIds = null, probe = false }) {
     const t = this.trace;
     const m = this.model;
     t.self = emptyHeads(this.layers, this.heads);
@@ -162,7 +176,7 @@ export class DecoderSession {
     t.producedIds = [];
     t.dist = [];
     if (targetText.trim() === '' && producedIds !== null) return null;
-    const f = this.#run.forward(targetText, { causal });
+    const f = this.#run.forward(targetText, { causal, probe });
     const T = f.ids.length;
     const S = t.input.length;
     const V = m.targetTokens.length;
@@ -181,6 +195,12 @@ export class DecoderSession {
       const logits = rowOf(f.logits, i, V);
       t.dist.push({ probs: softmax(logits), logits, chosen: produced[i] });
     }
+    if (probe) {
+      // (after the copies above: inside() calls into the module, which may move its memory)
+      const whole = captureForward(this.#run, this.model);
+      t.inside = Array.from({ length: n }, (_, i) => forwardRow(whole, i, this.model));
+      t.insideShared = captureShared(this.#run, this.model, true);
+    }
     return f;
   }
 
@@ -191,7 +211,7 @@ export class DecoderSession {
     const t = this.trace;
     const m = this.model;
     const started = performance.now();
-    const f = this.#fillFromForward(target, { causal });
+    const f = this.#fillFromForward(target, { causal, probe: true });
     t.stepMs.push(performance.now() - started);
     t.done = true;
     const fedIds = f.ids.slice(1);
@@ -224,6 +244,31 @@ export class DecoderSession {
     };
   }
 
+  /**
+   * The teacher-forced counterpart of stepped row `row`: one parallel pass over every token the steps fed
+   * (and the last one chosen, when it is not </s>), under the causal mask, recorded by the probe; its row
+   * `row` as insideRow() describes it, now with the masks (−∞ over the positions after `row`). Kept per
+   * row; null when the tokens cannot be fed back as text (a special token chosen by an untrained model).
+   */
+  teacherCounterpart(row) {
+    const t = this.trace;
+    if (t.mode !== 'steps' || !t.probed || row < 0 || row >= t.queries.length) return null;
+    if (t.counterparts.has(row)) return t.counterparts.get(row);
+    const m = this.model;
+    const fed = t.queries.slice(1);
+    const last = t.producedIds.at(-1);
+    if (last !== m.eos) fed.push(t.produced.at(-1));
+    let result = null;
+    try {
+      this.#run.forward(fed.join(' '), { causal: true, probe: true });
+      result = { ...forwardRow(captureForward(this.#run, m), row, m), tokens: [m.targetTokens[m.bos], ...fed] };
+    } catch (error) {
+      if (!(error instanceof StepwiseError)) throw error;
+    }
+    t.counterparts.set(row, result);
+    return result;
+  }
+
   /** Argmax of row i's distribution (the model's own top choice there). */
   topChoice(i) {
     return argmax(this.trace.dist[i].probs);
@@ -241,3 +286,106 @@ function splitRows(matrix, width) {
   return rows;
 }
 
+
+// ---------------------------------------------------------------- the probe, copied
+
+// The names a step records once per layer (the same for every head), and per head.
+const LAYER_VECTORS = ['input', 'hidden',
+  'self_block.normed', 'self_block.output', 'self_block.sum', 'cross_block.normed', 'cross_block.output', 'cross_block.sum',
+  'ff_block.normed', 'ff_block.output', 'ff_block.sum',
+  'self_attention.query', 'self_attention.key', 'self_attention.value', 'self_attention.context',
+  'cross_attention.query', 'cross_attention.context'];
+const HEAD_ROWS = ['raw', 'scaled', 'weights', 'mask'];
+
+/**
+ * What the engine recorded inside the last step, copied out of the module: { position, teacherForced:
+ * false, token_embedding, positional, final_normed (Float32Array d_model), layers: [{ vectors: name ->
+ * Float32Array, cache: { key, value, rows } ([rows, d_model] row-major), heads: [{ self: { raw, scaled,
+ * weights }, cross: { ... } }] }] }.
+ */
+function captureStep(run, model) {
+  const c = model.config;
+  const record = { teacherForced: false, layers: [] };
+  for (let l = 0; l < c.n_decoder_layers; l++) {
+    const layer = { vectors: {}, cache: null, heads: [] };
+    for (let h = 0; h < c.n_heads; h++) {
+      const inside = run.inside({ layer: l, head: h });
+      const t = inside.tensors;
+      if (h === 0) {
+        record.position = inside.position;
+        for (const name of ['token_embedding', 'positional', 'final_normed']) record[name] ??= t[name].data.slice();
+        for (const name of LAYER_VECTORS) if (t[name]) layer.vectors[name] = t[name].data.slice();
+        layer.cache = { key: t['cache.key'].data.slice(), value: t['cache.value'].data.slice(), rows: t['cache.key'].shape[0] };
+      }
+      const head = {};
+      for (const kind of ['self', 'cross']) {
+        if (!t[`${kind}_attention.raw`]) continue;
+        head[kind] = {};
+        for (const field of HEAD_ROWS) if (t[`${kind}_attention.${field}`]) head[kind][field] = t[`${kind}_attention.${field}`].data.slice();
+      }
+      layer.heads.push(head);
+    }
+    record.layers.push(layer);
+  }
+  return record;
+}
+
+/** Every layer and head of the last teacher-forced pass's probe, copied: [layer][head] -> name -> { data, shape }. */
+function captureForward(run, model) {
+  const c = model.config;
+  return Array.from({ length: c.n_decoder_layers }, (_, l) => Array.from({ length: c.n_heads }, (_, h) => {
+    const { tensors } = run.inside({ layer: l, head: h, teacherForced: true });
+    return Object.fromEntries(Object.entries(tensors).map(([name, { data, shape }]) => [name, { data: data.slice(), shape }]));
+  }));
+}
+
+/**
+ * Row i of a teacher-forced probe, in captureStep()'s form (teacherForced: true): the vectors are row i
+ * of the [T, d] matrices, the attention rows span every key (the masked ones too, with the mask row),
+ * and `cache` holds the keys and values of all T positions, computed at once (there is no cache).
+ */
+function forwardRow(whole, i, model) {
+  const c = model.config;
+  const rowOf = (tensor) => tensor.data.slice(i * tensor.shape[1], (i + 1) * tensor.shape[1]);
+  const first = whole[0][0];
+  const record = { teacherForced: true, position: i, layers: [] };
+  for (const name of ['token_embedding', 'positional', 'final_normed']) record[name] = rowOf(first[name]);
+  for (let l = 0; l < c.n_decoder_layers; l++) {
+    const t0 = whole[l][0];
+    const layer = { vectors: {}, heads: [] };
+    for (const name of LAYER_VECTORS) {
+      if (!t0[name]) continue;
+      // this position's key and value, as a step records them
+      layer.vectors[name] = rowOf(t0[name]);
+    }
+    const keys = t0['self_attention.key'];
+    layer.cache = { key: keys.data.slice(), value: t0['self_attention.value'].data.slice(), rows: keys.shape[0] };
+    for (let h = 0; h < c.n_heads; h++) {
+      const t = whole[l][h];
+      const head = {};
+      for (const kind of ['self', 'cross']) {
+        if (!t[`${kind}_attention.raw`]) continue;
+        head[kind] = {};
+        for (const field of HEAD_ROWS) head[kind][field] = rowOf(t[`${kind}_attention.${field}`]);
+      }
+      layer.heads.push(head);
+    }
+    record.layers.push(layer);
+  }
+  return record;
+}
+
+/** The encoder's output and each layer's cross-attention keys and values ([S, d_model]), or null. */
+function captureShared(run, model, teacherForced) {
+  if (!model.encoderDecoder) return null;
+  const c = model.config;
+  const shared = { memory: null, cross: [] };
+  for (let l = 0; l < c.n_decoder_layers; l++) {
+    const t = run.inside({ layer: l, head: 0, teacherForced }).tensors;
+    const key = teacherForced ? t['cross_attention.key'] : t['cross_cache.key'];
+    const value = teacherForced ? t['cross_attention.value'] : t['cross_cache.value'];
+    if (!teacherForced && l === 0) shared.memory = t.memory.data.slice();
+    shared.cross.push({ key: key.data.slice(), value: value.data.slice(), rows: key.shape[0] });
+  }
+  return shared;
+}

@@ -20,6 +20,10 @@ export function createStore() {
       view: 'self',           // the matrix enlarged: 'mask' | 'self' | 'cross' | 'encoder'
       selection: {},          // view -> { layer, head } (head: number or 'mean')
       selectedRow: null,      // the decoder row looked at; null: follow the latest step
+      // "Open the box" (web/panels/inside_head.js, residual.js, code.js, kv_cache.js): the layer and head
+      // looked inside, which attention the head walk shows, its sub-step, whether it shows the
+      // teacher-forced counterpart of a stepped row, and the box of the diagram lit
+      inside: { layer: 0, head: 0, kind: 'self', stage: 0, counterpart: false, box: 'self' },
       playing: false,
       playEpoch: 0,
       timer: 0,

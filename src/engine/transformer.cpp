@@ -18,6 +18,7 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 // ---------------------------------------------------------------------------------------------------
 // Row operations shared by both forms
 
+// [box: layer-norm]
 // nn.LayerNorm over one row of d values: (x - mean) / sqrt(var + eps) * gamma + beta (biased variance).
 // The moments are accumulated in double, so they are at least as exact as PyTorch's.
 void layer_norm(const float* x, const LayerNorm& norm, int d, float eps, float* y) {
@@ -30,7 +31,9 @@ void layer_norm(const float* x, const LayerNorm& norm, int d, float eps, float* 
   const float m = static_cast<float>(mean);
   for (int i = 0; i < d; ++i) y[i] = (x[i] - m) * rstd * norm.gamma[i] + norm.beta[i];
 }
+// [/box]
 
+// [box: activation]
 // F.relu, or F.gelu (exact: 0.5 x (1 + erf(x / sqrt 2))), in place.
 void activate(float* x, int n, Activation activation) {
   if (activation == Activation::Relu) {
@@ -40,7 +43,9 @@ void activate(float* x, int n, Activation activation) {
     for (int i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * inv_sqrt2));
   }
 }
+// [/box]
 
+// [box: softmax]
 // Softmax in place; -inf entries (masked) become exactly 0.
 void softmax(float* x, int n) {
   float max = kNegInf;
@@ -52,10 +57,12 @@ void softmax(float* x, int n) {
   }
   for (int i = 0; i < n; ++i) x[i] /= sum;
 }
+// [/box]
 
 // q / sqrt(head_dim), as F.multi_head_attention_forward scales queries before the dot products.
 float query_scale(const ModelConfig& c) { return static_cast<float>(std::sqrt(static_cast<double>(c.head_dim()))); }
 
+// [box: embed]
 // Token embedding times sqrt(d_model) (if configured) plus the positional encoding of `position`; a probe
 // also gets the two terms (`token_part`, `position_part`, when not null).
 void embed(const ModelConfig& c, const float* table, const float* positions, int token, int position, float* x,
@@ -68,6 +75,7 @@ void embed(const ModelConfig& c, const float* table, const float* positions, int
     for (int i = 0; i < c.d_model; ++i) token_part[i] = e[i] * scale;
   if (position_part) std::copy(p, p + c.d_model, position_part);
 }
+// [/box]
 
 // The norm applied around a decoder layer's feed-forward: norm3 after cross-attention, or norm2 in a
 // decoder-only layer (nn.TransformerEncoderLayer), which has no cross-attention.
@@ -383,6 +391,7 @@ StepScratch::StepScratch(const ModelConfig& c)
 
 namespace {
 
+// [box: attend]
 // softmax(q_h k_j / ...) over `n` cached keys, then the weighted sum of the values, for every head.
 // `q` is already scaled; `keys`/`values` are row-major [n, d_model]; per-head weights go to `rows`.
 // A probe gets the scores before and after the softmax, and q_h . k_j from its unscaled `probe->query`.
@@ -407,7 +416,9 @@ void attend_cached(const ModelConfig& c, const float* q, const RowMatrix& keys, 
     std::copy(context, context + c.d_model, probe->context.data());
   }
 }
+// [/box]
 
+// [box: residual]
 // One residual sub-layer on a single row (see residual() above for the two arrangements).
 template <typename Sublayer>
 void residual_row(const ModelConfig& c, const LayerNorm& norm, StepScratch* s, Sublayer&& sublayer, SublayerProbe* probe) {
@@ -424,6 +435,7 @@ void residual_row(const ModelConfig& c, const LayerNorm& norm, StepScratch* s, S
     if (probe) probe->normed = s->x, probe->output = s->sublayer, probe->sum = s->normed;
   }
 }
+// [/box]
 
 bool has_shape(const RowMatrix& m, Eigen::Index rows, Eigen::Index cols) { return m.rows() == rows && m.cols() == cols; }
 
@@ -526,6 +538,7 @@ void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState
     const DecoderLayerWeights& layer = w.decoder[l];
     LayerProbe* p = probe ? &probe->layers[l] : nullptr;
     if (p) p->input = s->x;
+    // [box: self-attention]
     // 1. masked self-attention: append this position's key and value to the cache, then attend over
     //    positions 0..pos -- the future is not masked, it simply is not there yet.
     residual_row(
@@ -543,6 +556,8 @@ void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState
           kernels::matvec(layer.self_attn.out_proj.weight, layer.self_attn.out_proj.bias, s->context.data(), out, d, d);
         },
         p ? &p->self_block : nullptr);
+    // [/box]
+    // [box: cross-attention]
     // 2. cross-attention: this position's query against the encoder's precomputed keys and values
     if (encoder)
       residual_row(
@@ -556,6 +571,8 @@ void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState
             kernels::matvec(layer.cross_attn.out_proj.weight, layer.cross_attn.out_proj.bias, s->context.data(), out, d, d);
           },
           p ? &p->cross_block : nullptr);
+    // [/box]
+    // [box: feed-forward]
     // 3. feed-forward: linear2(activation(linear1(x)))
     residual_row(
         c, ff_norm(layer, encoder != nullptr), s,
@@ -566,13 +583,18 @@ void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState
           kernels::matvec(layer.ff.linear2.weight, layer.ff.linear2.bias, s->hidden.data(), out, d, c.d_ff);
         },
         p ? &p->ff_block : nullptr);
+    // [/box]
     if (!s->x.allFinite())
       fail("decoder step at position ", pos, ": the output of layer ", l, " (", decoder_layer_name(c, l), ") is", kNotFinite,
            ", or a cache held non-finite values");
   }
+  // [box: final-norm]
   layer_norm(s->x.data(), w.decoder_norm, d, c.layer_norm_eps, s->normed.data());
   if (probe) probe->final_normed = s->normed;
+  // [/box]
+  // [box: output]
   kernels::matvec(w.generator.weight, w.generator.bias, s->normed.data(), logits, c.target_vocab.size(), d);
+  // [/box]
   if (!Eigen::Map<const Eigen::VectorXf>(logits, c.target_vocab.size()).allFinite())
     fail("decoder step at position ", pos, ": the logits are", kNotFinite, " in the output projection");
   state->position = pos + 1;

@@ -14,17 +14,44 @@ function node(tag, attributes = {}, parent = null) {
   return n;
 }
 
-const W = 220;
-const DEC_X = 86;
-const DEC_W = 130;
-const MID = DEC_X + DEC_W / 2;
+const W = 236;
+const DEC_X = 96;
+const DEC_W = 136;
+const BOX_X = DEC_X + 6;      // the layer's boxes; the residual lane runs on their right
+const BOX_W = DEC_W - 30;
+const MID = BOX_X + BOX_W / 2;
+const LANE = DEC_X + DEC_W - 11;
 const LEFT_X = 4;
 const LEFT_W = 66;
 
-class DecoderDiagram {
-  constructor(svg, { onSelect }) {
+/**
+ * The boxes of one decoder layer, top to bottom, for a configuration: [part, ...lines]. Pre-norm puts a
+ * LayerNorm before each sub-layer, post-norm an Add & Norm after it; a decoder-only model has no
+ * cross-attention (nothing to cross-attend to) and so one LayerNorm fewer.
+ */
+export function layerSlots(config) {
+  const cross = config.architecture !== 'decoder-only';
+  const preNorm = Boolean(config.norm_first);
+  const blocks = [['self', 'Masked', 'self-attention'], ...(cross ? [['cross', 'Cross-attention']] : []), ['ffn', 'Feed-forward']];
+  const slots = [];
+  blocks.forEach((block, k) => {
+    const norm = [`norm${k + 1}`, preNorm ? 'LayerNorm' : 'Add & Norm'];
+    if (preNorm) slots.push(norm, block);
+    else slots.push(block, norm);
+  });
+  return slots.reverse();
+}
+
+/** Every box of the diagram for a configuration, bottom to top (the parts residual.js explains). */
+export function diagramParts(config) {
+  return ['embed', ...layerSlots(config).map(([part]) => part).reverse(), 'final', 'next'];
+}
+
+export class DecoderDiagram {
+  constructor(svg, { onSelect, side = true }) {
     this.svg = svg;
     this.onSelect = onSelect;
+    this.side = side;        // draw the encoder and the mask beside the layer
     this.boxes = new Map();  // part -> <g>
     this.wires = new Map();
     this.active = null;
@@ -36,38 +63,61 @@ class DecoderDiagram {
     svg.replaceChildren();
     this.boxes.clear();
     this.wires.clear();
+    const id = `arrow-${svg.id || 'diagram'}`;
     const defs = node('defs', {}, svg);
-    const marker = node('marker', { id: 'arrow', viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, defs);
+    const marker = node('marker', { id, viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, defs);
     node('path', { d: 'M0,0 L8,4 L0,8 z', class: 'arrowhead' }, marker);
+    const arrow = `url(#${id})`;
 
-    // Slots inside the repeated layer, top to bottom.
     const preNorm = Boolean(config.norm_first);
-    const slots = preNorm
-      ? [['ffn', 'Feed-forward'], ['norm', 'LayerNorm'], ['cross', 'Cross-attention'], ['norm', 'LayerNorm'], ['self', 'Masked', 'self-attention'], ['norm', 'LayerNorm']]
-      : [['norm', 'Add & Norm'], ['ffn', 'Feed-forward'], ['norm', 'Add & Norm'], ['cross', 'Cross-attention'], ['norm', 'Add & Norm'], ['self', 'Masked', 'self-attention']];
+    const hasCross = config.architecture !== 'decoder-only';
+    const slots = layerSlots(config);
     const wiresLayer = node('g', {}, svg);
     const boxesLayer = node('g', {}, svg);
 
     let y = 6;
-    this.#box(boxesLayer, 'next', DEC_X, y, DEC_W, 26, ['Linear + softmax'], true);
-    y += 26 + 16;
+    this.#box(boxesLayer, 'next', BOX_X - 6, y, BOX_W + 12, 26, ['Linear + softmax']);
+    y += 26 + 10;
+    this.#box(boxesLayer, 'final', BOX_X, y, BOX_W, 18, ['LayerNorm (final)'], 'norm');
+    y += 18 + 14;
     const frameTop = y;
     y += 10;
+    const top = {};
+    const bottom = {};
     const centre = {};
     for (const [part, ...lines] of slots) {
-      const h = part === 'norm' ? 18 : lines.length > 1 ? 36 : 28;
-      const clickable = part === 'self' || part === 'cross';
-      this.#box(boxesLayer, part, DEC_X + 8, y, DEC_W - 16, h, lines, clickable, part === 'norm' ? 'norm' : '');
+      const isNorm = part.startsWith('norm');
+      const h = isNorm ? 18 : lines.length > 1 ? 36 : 28;
+      this.#box(boxesLayer, part, BOX_X, y, BOX_W, h, lines, isNorm ? 'norm' : '');
+      top[part] = y;
+      bottom[part] = y + h;
       centre[part] = y + h / 2;
-      y += h + 9;
+      y += h + 11;
     }
     const frameBottom = y + 1;
     node('rect', { x: DEC_X, y: frameTop, width: DEC_W, height: frameBottom - frameTop, rx: 8, class: 'frame' }, wiresLayer);
     const layers = node('text', { x: DEC_X - 6, y: frameTop + 12, 'text-anchor': 'end', class: 'label' }, boxesLayer);
     layers.textContent = `×${config.n_decoder_layers} layers`;
+
+    // The residual connections: the stream goes around each sub-layer and is added back.
+    const blocks = hasCross ? ['self', 'cross', 'ffn'] : ['self', 'ffn'];
+    blocks.forEach((block, k) => {
+      const norm = `norm${k + 1}`;
+      const from = (preNorm ? bottom[norm] : bottom[block]) + 5;
+      if (preNorm) {
+        const add = top[block] - 5.5;
+        node('path', { d: `M${MID},${from} H${LANE} V${add} H${MID + 4.5}`, class: 'wire residual', 'marker-end': arrow }, wiresLayer);
+        node('circle', { cx: MID, cy: add, r: 4.5, class: 'add' }, boxesLayer);
+        const plus = node('text', { x: MID, y: add + 3.2, 'text-anchor': 'middle', class: 'plus' }, boxesLayer);
+        plus.textContent = '+';
+      } else {
+        node('path', { d: `M${MID},${from} H${LANE} V${centre[norm]} H${BOX_X + BOX_W}`, class: 'wire residual', 'marker-end': arrow }, wiresLayer);
+      }
+    });
+
     y = frameBottom + 16;
     const embedY = y;
-    this.#box(boxesLayer, 'embed', DEC_X, y, DEC_W, 26, ['Embedding + position'], false);
+    this.#box(boxesLayer, 'embed', BOX_X - 6, y, BOX_W + 12, 26, ['Embedding + position']);
     y += 26 + 14;
     const fed = node('text', { x: MID, y, 'text-anchor': 'middle', class: 'label mono' }, boxesLayer);
     this.fed = fed;
@@ -75,28 +125,33 @@ class DecoderDiagram {
     const fedNote = node('text', { x: MID, y: y + 13, 'text-anchor': 'middle', class: 'label' }, boxesLayer);
     fedNote.textContent = 'its own output so far';
 
-    // The spine: embedding -> layers -> linear.
-    node('line', { x1: MID, y1: embedY, x2: MID, y2: 6 + 26, class: 'wire', 'marker-end': 'url(#arrow)' }, wiresLayer);
+    // The spine: embedding -> layers -> final norm -> linear.
+    node('line', { x1: MID, y1: embedY, x2: MID, y2: 6 + 26, class: 'wire', 'marker-end': arrow }, wiresLayer);
 
-    // The encoder, feeding cross-attention; the causal mask, feeding masked self-attention.
-    const encH = 44;
-    const encY = centre.cross - encH - 12;
-    this.#box(boxesLayer, 'encoder', LEFT_X, encY, LEFT_W, encH, ['Encoder', `×${config.n_encoder_layers} layers`], true);
-    this.wires.set('cross', node('path', {
-      d: `M${LEFT_X + LEFT_W / 2},${encY + encH} V${centre.cross} H${DEC_X + 8}`, class: 'wire', 'marker-end': 'url(#arrow)',
-    }, wiresLayer));
-    const maskH = 36;
-    const maskY = centre.self - maskH / 2;
-    this.#box(boxesLayer, 'mask', LEFT_X, maskY, LEFT_W, maskH, ['Causal', 'mask'], true);
-    this.wires.set('mask', node('line', {
-      x1: LEFT_X + LEFT_W, y1: centre.self, x2: DEC_X + 8, y2: centre.self, class: 'wire', 'marker-end': 'url(#arrow)',
-    }, wiresLayer));
+    if (this.side) {
+      // The encoder, feeding cross-attention; the causal mask, feeding masked self-attention.
+      if (hasCross) {
+        const encH = 44;
+        const encY = centre.cross - encH - 12;
+        this.#box(boxesLayer, 'encoder', LEFT_X, encY, LEFT_W, encH, ['Encoder', `×${config.n_encoder_layers} layers`]);
+        this.wires.set('cross', node('path', {
+          d: `M${LEFT_X + LEFT_W / 2},${encY + encH} V${centre.cross} H${BOX_X}`, class: 'wire', 'marker-end': arrow,
+        }, wiresLayer));
+      }
+      const maskH = 36;
+      const maskY = centre.self - maskH / 2;
+      this.#box(boxesLayer, 'mask', LEFT_X, maskY, LEFT_W, maskH, ['Causal', 'mask']);
+      this.wires.set('mask', node('line', {
+        x1: LEFT_X + LEFT_W, y1: centre.self, x2: BOX_X, y2: centre.self, class: 'wire', 'marker-end': arrow,
+      }, wiresLayer));
+    }
 
     svg.setAttribute('viewBox', `0 0 ${W} ${y + 18}`);
     if (this.active) this.highlight(this.active);
   }
 
-  #box(parent, part, x, y, w, h, lines, clickable, extra = '') {
+  #box(parent, part, x, y, w, h, lines, extra = '') {
+    const clickable = true;  // every box: the attention ones also choose their view
     const g = node('g', { class: `box ${extra} ${clickable ? 'clickable' : ''}`.trim(), 'data-part': part }, parent);
     node('rect', { x, y, width: w, height: h, rx: 6 }, g);
     const lineHeight = 13;
@@ -145,9 +200,12 @@ function shorten(text, max) {
 
 export function create(root, store) {
   const diagram = new DecoderDiagram(root.querySelector('#diagram'), {
-    onSelect: (part) => (part === 'next'
-      ? document.getElementById('next-panel').scrollIntoView({ block: 'nearest' })
-      : store.actions.setView(part)),
+    // The parts that make a matrix choose its view; every box also lights up in "Open the box".
+    onSelect: (part) => {
+      if (VIEWS.some((v) => v.part === part)) store.actions.setView(part);
+      if (part !== 'mask' && part !== 'encoder') store.actions.setInside({ box: part });
+      if (part === 'next') document.getElementById('next-panel').scrollIntoView({ block: 'nearest' });
+    },
   });
   const explain = root.querySelector('#view-explain');
   const norm = root.querySelector('#norm-note');

@@ -15,6 +15,11 @@
 // The four tabs of the explorer are views of the enlarged matrix (matrix.js): mask.js,
 // self_attention.js, cross_attention.js and encoder_attention.js say what each shows; their words and
 // explanations are in web/views.js.
+//
+// "Open the box" shows every number of the decoder row shown, as the engine's probe recorded it
+// (session.js, run.inside()): open_controls.js (layer and head), residual.js (the block diagram, every
+// box live: its input and output vectors), code.js (the PyTorch and the engine's C++ of the lit box),
+// inside_head.js (one attention head in sub-steps) and kv_cache.js; their words are in web/inside_texts.js.
 import * as message from './message.js';
 import * as modelPicker from './model_picker.js';
 import * as word from './word.js';
@@ -31,6 +36,11 @@ import * as compare from './compare.js';
 import * as heads from './heads.js';
 import * as probabilities from './probabilities.js';
 import * as beams from './beams.js';
+import * as openControls from './open_controls.js';
+import * as insideHead from './inside_head.js';
+import * as residual from './residual.js';
+import * as code from './code.js';
+import * as kvCache from './kv_cache.js';
 
 // Each panel and the element it draws in, in drawing order.
 const PANELS = [
@@ -50,6 +60,12 @@ const PANELS = [
   [heads, '#heads-panel'],
   [probabilities, '#next-panel'],
   [beams, '#beams'],
+  // Open the box: every number of one decoder step
+  [openControls, '#open-box'],
+  [residual, '#residual-panel'],
+  [code, '#code-panel'],
+  [insideHead, '#inside-head'],
+  [kvCache, '#kv-cache'],
 ];
 
 /** Creates every panel and adds it to the store's render loop. */

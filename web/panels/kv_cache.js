@@ -1,0 +1,105 @@
+// The KV cache, visible: for the layer chosen (store.state.inside.layer), the self-attention keys and
+// values as matrices that grow one row per step (this step's new row outlined, and as a strip of exact
+// numbers) -- cache.key / cache.value of run.inside() -- beside the cross-attention keys and values,
+// computed once from the encoder (cross_cache.*); and what the cache saves, in multiply-adds per step,
+// from the model's sizes (web/inside_texts.js KV_FORMULA, stepCost).
+import { BEAM_NOTE, DECODER_ONLY_NOTE, KV_FORMULA, KV_NOTE, NO_STEP_NOTE, stepCost } from '../inside_texts.js';
+import { el } from '../tooltip.js';
+import { Memo, setText } from './util.js';
+import { hoverTips, MatrixCanvas, strip } from './vectors.js';
+
+const grouped = (n) => n.toLocaleString('en-US');
+
+export function create(root, store) {
+  const title = root.querySelector('#kv-title');
+  const note = root.querySelector('#kv-note');
+  const mats = root.querySelector('#kv-matrices');
+  const newRow = root.querySelector('#kv-new');
+  const cost = root.querySelector('#kv-cost');
+  const formula = root.querySelector('#kv-formula');
+  hoverTips(newRow);
+  const canvases = {};
+  const figure = (id, label) => {
+    const canvas = el('canvas', { id: `kv-${id}`, role: 'img' });
+    const caption = el('figcaption', {}, label);
+    const f = el('figure', { class: `kv-matrix kv-${id}` }, caption, el('div', { class: 'kv-scroll' }, canvas));
+    canvases[id] = { map: new MatrixCanvas(canvas, label), figure: f, caption };
+    return f;
+  };
+  mats.append(figure('key', 'cache.key'), figure('value', 'cache.value'), figure('cross-key', 'cross_cache.key'), figure('cross-value', 'cross_cache.value'));
+  let width = -1;
+  new ResizeObserver(() => {
+    const now = mats.clientWidth;
+    if (now === width) return;
+    width = now;
+    if (store.state.model) requestAnimationFrame(() => store.render());
+  }).observe(mats);
+  const memo = new Memo();
+  return {
+    update(trace, selection) {
+      const model = store.state.model;
+      if (!model) return;
+      const c = model.config;
+      const { layer } = store.state.inside;
+      setText(title, `The KV cache · layer ${layer + 1}`);
+      const row = selection.row;
+      const record = trace?.inside?.[row] ?? null;
+      if (width < 0) width = mats.clientWidth;
+      if (!memo.changed(trace, trace?.inside?.length, row, layer, model, width)) return;
+      const S = trace?.input.length ?? 0;
+      drawCost(cost, c, trace ? Math.max(trace.queries.length, 1) : 0, row, S);
+      setText(formula, KV_FORMULA({ cross: model.encoderDecoder }));
+      const notes = [];
+      if (!record) notes.push(trace?.strategy === 'beam' ? BEAM_NOTE : NO_STEP_NOTE);
+      else notes.push(record.teacherForced ? KV_NOTE.teacher : KV_NOTE.steps);
+      if (!model.encoderDecoder) notes.push(DECODER_ONLY_NOTE);
+      setText(note, notes.join(' '));
+      mats.hidden = !record;
+      if (!record) {
+        newRow.replaceChildren();
+        return;
+      }
+      const L = record.layers[layer];
+      const d = c.d_model;
+      const labels = trace.queries.slice(0, L.cache.rows);
+      const marked = record.teacherForced ? -1 : L.cache.rows - 1;
+      const half = Math.max(160, Math.floor((width - 24) / 2));
+      canvases.key.caption.textContent = record.teacherForced ? `keys: self_attention.key [${L.cache.rows} × ${d}]` : `cache.key [${L.cache.rows} × ${d}]`;
+      canvases.value.caption.textContent = record.teacherForced ? `values: self_attention.value [${L.cache.rows} × ${d}]` : `cache.value [${L.cache.rows} × ${d}]`;
+      canvases.key.map.draw({ data: L.cache.key, rows: L.cache.rows, cols: d, labels, marked }, half);
+      canvases.value.map.draw({ data: L.cache.value, rows: L.cache.rows, cols: d, labels, marked }, half);
+      const shared = trace.insideShared?.cross?.[layer];
+      for (const id of ['cross-key', 'cross-value']) canvases[id].figure.hidden = !shared;
+      if (shared) {
+        canvases['cross-key'].caption.textContent = `cross_cache.key [${shared.rows} × ${d}]: made once, from the encoder`;
+        canvases['cross-value'].caption.textContent = `cross_cache.value [${shared.rows} × ${d}]`;
+        canvases['cross-key'].map.draw({ data: shared.key, rows: shared.rows, cols: d, labels: trace.input }, half);
+        canvases['cross-value'].map.draw({ data: shared.value, rows: shared.rows, cols: d, labels: trace.input }, half);
+      }
+      if (record.teacherForced) {
+        newRow.replaceChildren();
+        return;
+      }
+      const p = L.cache.rows - 1;
+      newRow.replaceChildren(
+        el('div', { class: 'vector', 'data-name': 'new-key' }, el('div', { class: 'vector-caption' }, `this step's new key row, position ${p} (${labels[p]}): cache.key[${p}]`),
+          strip(L.cache.key.slice(p * d, (p + 1) * d), { name: `cache.key[${p}]` })),
+        el('div', { class: 'vector', 'data-name': 'new-value' }, el('div', { class: 'vector-caption' }, `its new value row: cache.value[${p}]`),
+          strip(L.cache.value.slice(p * d, (p + 1) * d), { name: `cache.value[${p}]` })));
+    },
+  };
+}
+
+// Multiply-adds per step, with the cache and recomputing the prefix, for positions 0 .. n-1.
+function drawCost(table, c, n, row, S) {
+  const head = el('tr', {}, el('th', {}, 'position'), el('th', {}, 'with the cache'), el('th', {}, 'recomputing the prefix'), el('th', {}, 'saved'));
+  const rows = [head];
+  let total = 0;
+  for (let p = 0; p < n; p++) {
+    const cached = stepCost(c, p, S);
+    total += cached;
+    rows.push(el('tr', { class: p === row ? 'current' : '', 'data-position': String(p), 'data-cached': String(cached), 'data-recompute': String(total) },
+      el('td', {}, String(p)), el('td', {}, grouped(cached)), el('td', {}, grouped(total)), el('td', {}, `${(total / cached).toFixed(1)}×`)));
+  }
+  table.replaceChildren(...rows);
+}
