@@ -63,7 +63,8 @@ export function create(root, store) {
       const d = c.d_model;
       const labels = trace.queries.slice(0, L.cache.rows);
       const marked = record.teacherForced ? -1 : L.cache.rows - 1;
-      const half = Math.max(160, Math.floor((width - 24) / 2));
+      // two matrices side by side, or one per line on a narrow screen (style.css)
+      const half = window.innerWidth <= 640 ? width : Math.max(160, Math.floor((width - 24) / 2));
       canvases.key.caption.textContent = record.teacherForced ? `keys: self_attention.key [${L.cache.rows} × ${d}]` : `cache.key [${L.cache.rows} × ${d}]`;
       canvases.value.caption.textContent = record.teacherForced ? `values: self_attention.value [${L.cache.rows} × ${d}]` : `cache.value [${L.cache.rows} × ${d}]`;
       canvases.key.map.draw({ data: L.cache.key, rows: L.cache.rows, cols: d, labels, marked }, half);

@@ -52,7 +52,7 @@ export function numberCells(values, { labels, name, weights = false }) {
     }
     return el('span', { class: 'num-col' }, cell, el('span', { class: 'num-label mono' }, labels[j]));
   });
-  return el('div', { class: 'numbers' }, cells);
+  return el('div', { class: 'numbers', 'data-name': name }, cells);
 }
 
 /** Rows of strips with a label each: a matrix [rows, cols] (row-major `data`), columns from..to. */
@@ -109,7 +109,7 @@ export class MatrixCanvas {
   draw({ data, rows, cols, labels, marked = -1 }, width) {
     const labelW = 44;
     const cw = Math.max(1, Math.min(6, Math.floor((width - labelW) / cols)));
-    const ch = Math.max(6, Math.min(12, cw * 2));
+    const ch = Math.max(10, Math.min(12, cw * 2));
     const W = labelW + cw * cols;
     const H = ch * rows + 2;
     const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
