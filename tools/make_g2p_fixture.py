@@ -10,7 +10,9 @@ For a decoder-only model the word is its prompt, `<s> letters <sep>` (tools/trai
 tokens are the ones chosen after it.
 
 For the first 200 words of the test split: PyTorch's greedy tokens (no cache, the whole prefix
-recomputed each step); for the first 20: the teacher-forced logits of that greedy sequence. The file
+recomputed each step); for the first 20: the teacher-forced logits of that greedy sequence, and the
+training loss (F.cross_entropy, per position, mean, and with label smoothing 0.1) of the dictionary's
+first pronunciation, teacher-forced. The file
 records the SHA-256 (and FNV-1a 64) of the weights it was made from; rerun this script whenever the weights change.
 """
 import argparse
@@ -18,6 +20,7 @@ import hashlib
 import json
 
 import torch
+import torch.nn.functional as F
 
 from stepwise_py.export import load_model
 from stepwise_py.g2p_data import read_split
@@ -35,7 +38,8 @@ decoder_only = c["architecture"] == "decoder-only"
 tgt_tokens = c["target_vocab"]["tokens"]
 src_index = {t: i for i, t in enumerate(tgt_tokens if decoder_only else c["source_vocab"]["tokens"])}
 bos = tgt_tokens.index(c["target_vocab"]["bos"])
-words = list(read_split(args.data))[:200]
+references = read_split(args.data)
+words = list(references)[:200]
 cases = []
 with torch.no_grad():
     for i, word in enumerate(words):
@@ -48,6 +52,16 @@ with torch.no_grad():
             greedy = model.greedy(src)
         case = {"word": word, "greedy": greedy}
         if i < 20:
+            # the training loss of the dictionary's (first) pronunciation, teacher-forced
+            ref = [tgt_tokens.index(p) for p in references[word][0].split()]
+            eos = tgt_tokens.index(c["target_vocab"]["eos"])
+            full = [bos] + (prompt if decoder_only else []) + ref + [eos]
+            logits = model.decode(torch.tensor([full[:-1]])) if decoder_only else model(src, torch.tensor([full[:-1]]))
+            gold = torch.tensor(full[1:])
+            case["reference"] = full
+            case["nll"] = F.cross_entropy(logits[0], gold, reduction="none").tolist()
+            case["cross_entropy"] = F.cross_entropy(logits[0], gold).item()
+            case["smoothed_0.1"] = F.cross_entropy(logits[0], gold, label_smoothing=0.1).item()
             if decoder_only:
                 case["logits"] = model.decode(torch.tensor([[bos] + prompt + greedy[:-1]]))[0].tolist()
             else:

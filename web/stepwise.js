@@ -322,15 +322,17 @@ export class Model {
 
   /**
    * The teacher-forced pass: the whole target (<s> + targetText) in parallel, under the causal mask or
-   * without it. Returns the target tokens, logits (T x V, row-major) and attention [layer][head] ->
-   * T x T / T x S, all copies.
+   * without it. Returns the target tokens, logits (T x V, row-major), the training loss ({ nll[T],
+   * crossEntropy, smoothed, labelSmoothing }: each position predicts the next token, the last one </s>)
+   * and attention [layer][head] -> T x T / T x S, all copies.
    */
   forward(text, targetText, { causal = true } = {}) {
     const run = this.start(text);
     try {
       const r = run.forward(targetText, { causal });
       const copy = (heads) => heads.map((layer) => layer.map((m) => m.slice()));
-      return { ...r, logits: r.logits.slice(), selfAttention: copy(r.selfAttention), crossAttention: copy(r.crossAttention) };
+      const loss = { ...r.loss, nll: r.loss.nll.slice() };
+      return { ...r, logits: r.logits.slice(), loss, selfAttention: copy(r.selfAttention), crossAttention: copy(r.crossAttention) };
     } finally {
       run.dispose();
     }
@@ -506,10 +508,14 @@ export class Run {
       Array.from({ length: c.n_decoder_layers }, (_, l) =>
         Array.from({ length: c.n_heads }, (_, h) => f32(M, callPointer(M, f(s, l, h)), T * width)),
       );
+    const loss = new Float64Array(M.HEAPF32.buffer, callPointer(M, M._sw_forward_loss(s)), 2 + T);
     return {
       ids,
       tokens: ids.map((t) => this.#model.targetTokens[t]),
       logits,
+      // the training loss (tools/train_g2p.py): -log p of each next token (the last one </s>), their mean,
+      // and the mean with label smoothing 0.1 (what training optimises)
+      loss: { nll: loss.subarray(2), crossEntropy: loss[0], smoothed: loss[1], labelSmoothing: 0.1 },
       selfAttention: heads(M._sw_forward_self_attention, T),
       crossAttention: this.#model.encoderDecoder ? heads(M._sw_forward_cross_attention, S) : [],
     };

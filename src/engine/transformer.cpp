@@ -600,6 +600,32 @@ void decoder_step(const Model& model, const EncoderOutput* encoder, DecoderState
   state->position = pos + 1;
 }
 
+SequenceLoss sequence_loss(const RowMatrix& logits, const std::vector<int>& target, double label_smoothing) {
+  const Eigen::Index T = static_cast<Eigen::Index>(target.size()) - 1, V = logits.cols();
+  if (T < 1 || logits.rows() < T)
+    fail("sequence_loss: ", logits.rows(), " rows of logits for a target of ", target.size(), " tokens (need one per token after <s>)");
+  if (!(label_smoothing >= 0.0 && label_smoothing <= 1.0)) fail("label smoothing must be in [0, 1], got ", label_smoothing);
+  SequenceLoss loss;
+  loss.nll.resize(static_cast<size_t>(T));
+  double smoothed = 0.0;
+  for (Eigen::Index i = 0; i < T; ++i) {
+    const int next = target[static_cast<size_t>(i) + 1];
+    if (next < 0 || next >= V) fail("target token ", next, " at position ", i + 1, " is outside the vocabulary [0, ", V, ")");
+    // log p_v = logit_v - logsumexp(logits)
+    const double max = logits.row(i).maxCoeff();
+    double sum = 0.0, mean_logit = 0.0;
+    for (Eigen::Index v = 0; v < V; ++v) sum += std::exp(static_cast<double>(logits(i, v)) - max), mean_logit += logits(i, v);
+    const double log_z = max + std::log(sum);
+    const double nll = log_z - static_cast<double>(logits(i, next));
+    loss.nll[static_cast<size_t>(i)] = nll;
+    loss.cross_entropy += nll;
+    smoothed += (1.0 - label_smoothing) * nll + label_smoothing * (log_z - mean_logit / static_cast<double>(V));
+  }
+  loss.cross_entropy /= static_cast<double>(T);
+  loss.smoothed = smoothed / static_cast<double>(T);
+  return loss;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Memory
 

@@ -150,6 +150,17 @@ struct ForwardResult {
 ForwardResult forward(const Model& model, const std::vector<int>& source, const std::vector<int>& target,
                       bool causal, bool probe = false);
 
+// Teacher forcing is how the model is trained: the loss of a target sequence given its logits
+// (forward(): row i predicts target[i + 1]), as torch.nn.CrossEntropyLoss computes it over the positions
+// after <s>. `nll[i]` is -log p(target[i + 1]) (natural log); `cross_entropy` their mean; `smoothed` the
+// mean with label smoothing eps, (1 - eps) nll + eps mean_v(-log p_v): what tools/train_g2p.py optimises
+// (eps = 0.1). Computed in double from the float32 logits.
+struct SequenceLoss {
+  std::vector<double> nll;
+  double cross_entropy = 0.0, smoothed = 0.0;
+};
+SequenceLoss sequence_loss(const RowMatrix& logits, const std::vector<int>& target, double label_smoothing);
+
 // ---------------------------------------------------------------------------------------------------
 // Memory. A model file is small next to what running it can take: the encoder keeps layers x heads
 // attention matrices of [S, S], every decoder state a KV cache of layers x positions x 2 d_model, and a

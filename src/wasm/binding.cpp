@@ -42,6 +42,9 @@ void set_error(const char* message) noexcept {
   }
 }
 
+// tools/train_g2p.py's --label-smoothing: the loss the page reports "as in training" uses it too.
+constexpr double kTrainingLabelSmoothing = 0.1;
+
 struct Session {
   std::shared_ptr<const Model> model;
   DecodeOptions options;
@@ -51,6 +54,7 @@ struct Session {
   ForwardResult forward;               // the last teacher-forced pass
   std::vector<int> forward_target;
   bool probe = false;                  // runs started from now on record StepProbes
+  std::vector<double> loss;            // the last teacher-forced pass's loss: [cross-entropy, smoothed, nll...]
   std::string text;                    // the last string handed out
   std::vector<int> scratch;            // the last int array handed out
 };
@@ -439,6 +443,12 @@ EMSCRIPTEN_KEEPALIVE int sw_forward(int s, const char* target_text, int causal, 
     if (!c.has_encoder()) target.insert(target.begin() + 1, session.input.begin(), session.input.end());
     session.forward = stepwise::forward(*session.model, source, target, causal != 0, probe != 0);
     session.forward_target = target;
+    // the training loss: each position predicts the next token, the last one </s>
+    std::vector<int> gold = target;
+    gold.push_back(c.eos);
+    const SequenceLoss loss = sequence_loss(session.forward.logits, gold, kTrainingLabelSmoothing);
+    session.loss = {loss.cross_entropy, loss.smoothed};
+    session.loss.insert(session.loss.end(), loss.nll.begin(), loss.nll.end());
     return static_cast<int>(target.size());
   }, -1);
 }
@@ -479,6 +489,11 @@ EMSCRIPTEN_KEEPALIVE int sw_probe_position(int s) {
     if (!p) fail("no probe: start the run with { probe: true }");
     return p->position;
   }, -2);
+}
+
+// [cross-entropy, cross-entropy with label smoothing 0.1, -log p of each next token (T values)]
+EMSCRIPTEN_KEEPALIVE const double* sw_forward_loss(int s) {
+  return guarded([&] { return session_at(s).loss.data(); }, static_cast<const double*>(nullptr));
 }
 
 EMSCRIPTEN_KEEPALIVE const int* sw_forward_target(int s) {
