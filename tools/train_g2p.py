@@ -72,37 +72,10 @@ def parse_args():
 def build_config(args, train_words) -> dict:
     chars = sorted({ch for word in train_words for ch in word})
     phonemes = sorted({p for prons in train_words.values() for pron in prons for p in pron.split()})
-    if args.architecture == "decoder-only":
-        # One vocabulary for the one sequence: letters are lowercase, phonemes uppercase, so they never clash.
-        return default_config(
-            name=args.name or "g2p-cmudict-decoder-only",
-            architecture="decoder-only",
-            d_model=args.d_model,
-            n_heads=args.heads,
-            n_decoder_layers=args.decoder_layers,
-            d_ff=args.d_ff,
-            activation="relu",
-            norm_first=True,
-            positional_encoding="sinusoidal",
-            scale_embedding=True,
-            tie_output=False,
-            max_target_len=68,  # <s> + up to 32 letters + <sep> + up to 33 phonemes + </s>
-            dropout=args.dropout,
-            target_vocab={
-                "tokens": [PAD, BOS, EOS, SEP] + chars + phonemes,
-                "split": "space",
-                "lowercase": False,
-                "pad": PAD,
-                "bos": BOS,
-                "eos": EOS,
-                "sep": SEP,
-            },
-        )
-    return default_config(
-        name=args.name or "g2p-cmudict",
+    # What both architectures share: the decoder's shape and its training-time dropout.
+    common = dict(
         d_model=args.d_model,
         n_heads=args.heads,
-        n_encoder_layers=args.encoder_layers,
         n_decoder_layers=args.decoder_layers,
         d_ff=args.d_ff,
         activation="relu",
@@ -110,18 +83,26 @@ def build_config(args, train_words) -> dict:
         positional_encoding="sinusoidal",
         scale_embedding=True,
         tie_output=False,
+        dropout=args.dropout,
+    )
+    special = {"split": "space", "lowercase": False, "pad": PAD, "bos": BOS, "eos": EOS}
+    if args.architecture == "decoder-only":
+        # One vocabulary for the one sequence: letters are lowercase, phonemes uppercase, so they never clash.
+        return default_config(
+            name=args.name or "g2p-cmudict-decoder-only",
+            architecture="decoder-only",
+            max_target_len=68,  # <s> + up to 32 letters + <sep> + up to 33 phonemes + </s>
+            target_vocab={"tokens": [PAD, BOS, EOS, SEP] + chars + phonemes, **special, "sep": SEP},
+            **common,
+        )
+    return default_config(
+        name=args.name or "g2p-cmudict",
+        n_encoder_layers=args.encoder_layers,
         max_source_len=32,
         max_target_len=34,  # <s> + up to 32 phonemes + </s>
-        dropout=args.dropout,
         source_vocab={"tokens": [PAD] + chars, "split": "chars", "lowercase": True, "pad": PAD},
-        target_vocab={
-            "tokens": [PAD, BOS, EOS] + phonemes,
-            "split": "space",
-            "lowercase": False,
-            "pad": PAD,
-            "bos": BOS,
-            "eos": EOS,
-        },
+        target_vocab={"tokens": [PAD, BOS, EOS] + phonemes, **special},
+        **common,
     )
 
 
