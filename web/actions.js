@@ -80,6 +80,7 @@ export function createActions(store) {
     state.inside = { ...state.inside, layer: c.n_decoder_layers - 1, head: 0 };
     if (!entry.model.encoderDecoder && state.inside.kind === 'cross') state.inside.kind = 'self';
     if (!entry.model.encoderDecoder && ['cross', 'norm3'].includes(state.inside.box)) state.inside.box = 'self';
+    if (!entry.model.encoderDecoder && ['cross', 'encoder'].includes(state.view)) state.view = 'self';  // no such matrices
     let notice = null;
     if (!readable(entry.model, state.word)) {
       const first = examplesFor(entry.model)[0] ?? '';
@@ -106,10 +107,6 @@ export function createActions(store) {
       if (epoch !== state.loadEpoch) {
         model.dispose();  // another file was chosen meanwhile
         return;
-      }
-      if (!model.encoderDecoder) {
-        model.dispose();
-        throw new Stepwise.StepwiseError(`${file.name} is a decoder-only model; this page shows encoder–decoder models (see weights/README.md)`);
       }
       const id = addModel(file.name, model, false);
       state.loading = '';
@@ -340,6 +337,7 @@ export function createActions(store) {
     /** The matrix to enlarge: 'mask', 'self', 'cross' or 'encoder'. */
     setView: then((view) => {
       if (!VIEWS.some((v) => v.id === view)) return;
+      if (state.model && !state.model.encoderDecoder && ['cross', 'encoder'].includes(view)) return;
       state.view = view;
       hideTooltip();
     }),

@@ -59,11 +59,16 @@ export const HEAD_KIND = {
 
 export const BEAM_NOTE = 'Beam search keeps several hypotheses per step and the engine has no probe for it: choose Greedy or Sampling to open the box.';
 export const NO_STEP_NOTE = 'Press Step → for the first decoder step: its numbers appear here.';
-export const DECODER_ONLY_NOTE = 'A decoder-only model has no encoder, so there is nothing to cross-attend to: no cross-attention boxes.';
+export const DECODER_ONLY_NOTE = 'A decoder-only model has no encoder: it reads its input through masked self-attention over the prompt\'s positions, so there are no cross-attention boxes.';
 
-export const rowNote = ({ row, token, produced, teacherForced }) => teacherForced
-  ? `Row ${row} of the teacher-forced pass: position ${row} reads ${token} and predicts ${produced}.`
-  : `Step ${row + 1}: position ${row} reads ${token} and produced ${produced}.`;
+export const rowNote = ({ row, token, produced, teacherForced, prompt = false, promptRows = 0 }) => prompt
+  ? `Position ${row} reads ${token}, part of the prompt: the first step computes this row with the prompt's last one (shown from one causal pass over <s> and the prompt); the prompt continues with ${produced}.`
+  : teacherForced
+    ? `Row ${row} of the teacher-forced pass: position ${row} reads ${token} and predicts ${produced}.`
+    : `Step ${row - promptRows + 1}: position ${row} reads ${token} and produced ${produced}.`;
+
+/** Why a decoder-only model shows no cross-attention, in one sentence. */
+export const NO_ENCODER_NOTE = 'A decoder-only model has no encoder: it reads its input through masked self-attention over the prompt\'s positions, so there is no cross-attention.';
 
 /**
  * The boxes of the decoder block (web/panels/diagram.js draws them; residual.js explains the lit one).

@@ -2,7 +2,10 @@
 // as plain arrays (copies, never views into the module's memory) that the page draws. No DOM here.
 //
 // A trace describes the decoder's rows: row i is decoder position i, whose input token is queries[i]
-// ("<s>" first) and which produced the token produced[i]. For every layer l and head h:
+// ("<s>" first) and which produced the token produced[i]. A decoder-only model has one sequence: <s>, its
+// prompt (trace.input, in the target vocabulary: a G2P model's letters then <sep>), then what it writes;
+// its first `promptRows` rows read <s> and the prompt, and their "produced" tokens are the prompt's own
+// (given, not chosen). For every layer l and head h:
 //   self[l][h][i]   the masked self-attention row of position i (keys 0..n-1; masked keys hold 0)
 //   cross[l][h][i]  its cross-attention row over the input letters
 //   encoder[l][h][i] the encoder self-attention row of letter i (no mask)
@@ -57,9 +60,7 @@ export class DecoderSession {
     const c = model.config;
     this.layers = c.n_decoder_layers;
     this.heads = c.n_heads;
-    if (!model.encoderDecoder) {
-      throw new StepwiseError(`'${c.name ?? 'this model'}' is a decoder-only model; this page explains encoder-decoder models`);
-    }
+    this.decoderOnly = !model.encoderDecoder;
     const options = settings.mode === 'teacher' ? { strategy: 'greedy' } : decodeOptions(settings);
     // The probe records greedy and sampling steps (the engine has none for beam search).
     if (settings.mode === 'steps' && options.strategy !== 'beam') options.probe = true;
@@ -71,6 +72,9 @@ export class DecoderSession {
         causal: settings.mode === 'teacher' ? settings.causal : true,
         word,
         input: this.#run.input.slice(),
+        decoderOnly: this.decoderOnly,
+        // decoder-only: the rows of <s> and the prompt before the first chosen token (0 for encoder-decoder)
+        promptRows: this.decoderOnly ? this.#run.input.length : 0,
         encoder: this.#run.encoderAttention().map((layer) => layer.map((m) => splitRows(m, this.#run.input.length))),
         queries: [],
         produced: [],
@@ -113,25 +117,64 @@ export class DecoderSession {
     t.stepMs.push(ms);
     if (run.beam) {
       this.#recordBeam(r);
-    } else {
-      const i = r.position;
-      t.queries.push(i === 0 ? this.model.targetTokens[this.model.bos] : t.produced[i - 1]);
-      t.produced.push(r.token);
-      t.producedIds.push(r.id);
-      for (let l = 0; l < this.layers; l++) {
-        for (let h = 0; h < this.heads; h++) {
-          t.self[l][h].push(r.selfAttention[l][h].slice());
-          t.cross[l][h].push(r.crossAttention[l][h].slice());
-        }
-      }
-      t.dist.push({ probs: r.probs.slice(), logits: r.logits.slice(), chosen: r.id });
-      t.done = r.done;
-      if (t.probed) {
-        t.inside.push(captureStep(this.#run, this.model));
-        t.insideShared ??= captureShared(this.#run, this.model, false);
+      return t;
+    }
+    // Copies first: the calls below into the module may move its memory.
+    const i = r.position;
+    const self = r.selfAttention.map((layer) => layer.map((row) => row.slice()));
+    const cross = r.crossAttention.map((layer) => layer.map((row) => row.slice()));
+    const dist = { probs: r.probs.slice(), logits: r.logits.slice(), chosen: r.id };
+    const done = r.done;
+    const inside = t.probed ? captureStep(run, this.model) : null;
+    t.insideShared ??= t.probed ? captureShared(run, this.model, false) : null;
+    // A decoder-only model's first step feeds <s> and the whole prompt, but the engine hands back only the
+    // last position's row; the rows before it come from one causal pass over <s> + the prompt (the rows
+    // the step computed, as teacher forcing shows they are).
+    if (this.decoderOnly && t.queries.length === 0 && i > 0) this.#promptRowsFromForward(i, r.id);
+    t.queries.push(i === 0 ? this.model.targetTokens[this.model.bos] : t.produced[i - 1]);
+    t.produced.push(r.token);
+    t.producedIds.push(r.id);
+    for (let l = 0; l < this.layers; l++) {
+      for (let h = 0; h < this.heads; h++) {
+        t.self[l][h].push(self[l][h]);
+        t.cross[l][h].push(cross[l][h]);
       }
     }
+    t.dist.push(dist);
+    t.done = done;
+    if (inside) t.inside.push(inside);
     return t;
+  }
+
+  // Rows 0..rows-1 of a decoder-only model (<s> and the prompt but its last token) from one causal pass
+  // over <s> + the prompt; each "produced" the prompt's next token. Recorded by the probe when the steps are.
+  // The engine takes no empty target, so the pass also feeds one token after the prompt (the one chosen,
+  // else any ordinary token): under the causal mask no earlier row sees it.
+  #promptRowsFromForward(rows, chosen) {
+    const t = this.trace;
+    const m = this.model;
+    const specials = [m.bos, m.eos, m.pad];
+    const after = specials.includes(chosen) ? m.targetTokens.findIndex((_, id) => !specials.includes(id)) : chosen;
+    const f = this.#run.forward(m.targetTokens[after], { causal: true, probe: t.probed });
+    const T = f.ids.length;
+    const V = m.targetTokens.length;
+    for (let i = 0; i < rows; i++) {
+      t.queries.push(f.tokens[i]);
+      t.produced.push(f.tokens[i + 1]);
+      t.producedIds.push(f.ids[i + 1]);
+      for (let l = 0; l < this.layers; l++) {
+        for (let h = 0; h < this.heads; h++) {
+          t.self[l][h].push(rowOf(f.selfAttention[l][h], i, T, i + 1));
+          t.cross[l][h].push(new Float32Array(0));
+        }
+      }
+      const logits = rowOf(f.logits, i, V);
+      t.dist.push({ probs: softmax(logits), logits, chosen: f.ids[i + 1] });
+    }
+    if (t.probed) {
+      const whole = captureForward(this.#run, m);
+      for (let i = 0; i < rows; i++) t.inside.push({ ...forwardRow(whole, i, m), prompt: true });
+    }
   }
 
   /** The output so far as text (space-separated tokens, without </s>), as the native CLI prints it. */
@@ -152,9 +195,17 @@ export class DecoderSession {
     t.beams = { live: r.beams, results: r.results, shown };
     t.done = r.done;
     const ids = shown?.ids ?? [];
-    const fed = ids.filter((id) => id !== m.eos).map((id) => m.targetTokens[id]);
+    let fed = ids.filter((id) => id !== m.eos).map((id) => m.targetTokens[id]);
+    // (a decoder-only pass also runs over <s> and the prompt first: its rows come before the hypothesis'.
+    // Its last token is never fed, which keeps the pass within max_target_len; the engine takes no empty
+    // target, so an ordinary token stands after the prompt then, unseen by the rows kept under the mask.)
+    const promptIds = this.decoderOnly ? this.#run.inputIds.slice() : [];
+    if (this.decoderOnly) {
+      fed = ids.slice(0, -1).map((id) => m.targetTokens[id]);
+      if (fed.length === 0) fed = [m.targetTokens.find((_, id) => ![m.bos, m.eos, m.pad].includes(id))];
+    }
     try {
-      this.#fillFromForward(fed.join(' '), { causal: true, rows: ids.length, producedIds: ids });
+      this.#fillFromForward(fed.join(' '), { causal: true, rows: promptIds.length + ids.length, producedIds: [...promptIds, ...ids] });
     } catch (error) {
       // A hypothesis holding a special token (<pad>, from an untrained model) cannot be fed back as
       // text: show its beams without matrices rather than stop the search.
@@ -175,10 +226,10 @@ export class DecoderSession {
     t.produced = [];
     t.producedIds = [];
     t.dist = [];
-    if (targetText.trim() === '' && producedIds !== null) return null;
+    if (rows === 0 || (targetText.trim() === '' && producedIds !== null && !this.decoderOnly)) return null;
     const f = this.#run.forward(targetText, { causal, probe });
     const T = f.ids.length;
-    const S = t.input.length;
+    const S = this.decoderOnly ? 0 : t.input.length;
     const V = m.targetTokens.length;
     const n = Math.min(rows, T);
     const produced = producedIds ?? [...f.ids.slice(1), m.eos];
@@ -189,7 +240,7 @@ export class DecoderSession {
       for (let l = 0; l < this.layers; l++) {
         for (let h = 0; h < this.heads; h++) {
           t.self[l][h].push(rowOf(f.selfAttention[l][h], i, T, n));
-          t.cross[l][h].push(rowOf(f.crossAttention[l][h], i, S));
+          t.cross[l][h].push(S ? rowOf(f.crossAttention[l][h], i, S) : new Float32Array(0));
         }
       }
       const logits = rowOf(f.logits, i, V);
@@ -206,15 +257,17 @@ export class DecoderSession {
 
   // Teacher forcing: <s> + the reference in one parallel pass, with or without the causal mask; then
   // the same word decoded step by step (greedy), whose rows must equal the teacher-forced ones wherever
-  // the two were fed the same tokens.
+  // the two were fed the same tokens. A decoder-only pass runs over <s>, the prompt and the reference; the
+  // steps expose rows from the prompt's last position on (P = promptRows), so those are the ones compared.
   #teacherForce(word, { target, causal }) {
     const t = this.trace;
     const m = this.model;
+    const P = t.promptRows;
     const started = performance.now();
     const f = this.#fillFromForward(target, { causal, probe: true });
     t.stepMs.push(performance.now() - started);
     t.done = true;
-    const fedIds = f.ids.slice(1);
+    const fedIds = f.ids.slice(1 + P);
 
     const stepped = m.start(word, { strategy: 'greedy' });
     const steppedRows = [];
@@ -224,13 +277,13 @@ export class DecoderSession {
       stepped.dispose();
     }
     const greedyIds = stepped.ids;
-    let agree = 1;  // rows 0..agree-1 were fed the same tokens (row 0: <s> alone, in both)
-    while (agree < t.queries.length && agree < steppedRows.length && greedyIds[agree - 1] === fedIds[agree - 1]) agree++;
+    let agree = 1;  // rows P..P+agree-1 were fed the same tokens (row P: <s> and the prompt, in both)
+    while (P + agree < t.queries.length && agree < steppedRows.length && greedyIds[agree - 1] === fedIds[agree - 1]) agree++;
     let maxDiff = 0;
     for (let i = 0; i < agree; i++) {
       for (let l = 0; l < this.layers; l++) {
         for (let h = 0; h < this.heads; h++) {
-          const forced = t.self[l][h][i];
+          const forced = t.self[l][h][P + i];
           const step = steppedRows[i][l][h];
           for (let j = 0; j < forced.length; j++) maxDiff = Math.max(maxDiff, Math.abs(forced[j] - (j < step.length ? step[j] : 0)));
         }
@@ -239,7 +292,8 @@ export class DecoderSession {
     t.teacher = {
       target: fedIds.map((id) => m.targetTokens[id]).join(' '),
       greedy: greedyIds.filter((id) => id !== m.eos).map((id) => m.targetTokens[id]).join(' '),
-      rowsCompared: agree,
+      firstCompared: P,         // the first row compared
+      rowsCompared: P + agree,  // rows firstCompared..rowsCompared-1 were compared
       maxDiff,
     };
   }
@@ -260,7 +314,8 @@ export class DecoderSession {
     if (last !== m.eos) fed.push(t.produced.at(-1));
     let result = null;
     try {
-      this.#run.forward(fed.join(' '), { causal: true, probe: true });
+      // (a decoder-only pass puts <s> and the prompt before the text fed itself)
+      this.#run.forward(fed.slice(t.promptRows).join(' '), { causal: true, probe: true });
       result = { ...forwardRow(captureForward(this.#run, m), row, m), tokens: [m.targetTokens[m.bos], ...fed] };
     } catch (error) {
       if (!(error instanceof StepwiseError)) throw error;

@@ -42,7 +42,8 @@ export function snapshot(store) {
     selection: sel ? { ...sel } : null,
     drawn: drawn ? { view: state.view, rows: plainRows(drawn.rows), rowLabels: [...drawn.rowLabels], colLabels: [...drawn.colLabels] } : null,
     selfAttention: all('self', c?.n_decoder_layers ?? 0),
-    crossAttention: all('cross', c?.n_decoder_layers ?? 0),
+    crossAttention: state.model?.encoderDecoder ? all('cross', c.n_decoder_layers) : [],  // decoder-only: none
+    promptRows: t ? t.promptRows : 0,
     encoderAttention: all('encoder', c?.n_encoder_layers ?? 0),
     teacher: t?.teacher ? { ...t.teacher, fed: state.target.text } : null,
     beams: t?.beams ? { live: t.beams.live.map((b) => b.text), results: t.beams.results.map((b) => b.text) } : null,

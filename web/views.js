@@ -33,6 +33,10 @@ export function viewExplanation(view, trace) {
               ? 'That is what lets one parallel pass over the whole reference give each position only its past.'
               : 'It grows by one row and one column with every step.');
     case 'self':
+      if (trace?.decoderOnly && !unmasked) {
+        return 'One sequence: <s>, the prompt, then what the model writes. Row i is position i (the query) weighing the positions it may see (the keys), prompt included: with no encoder, this is how the model reads its input. ' +
+          'Each row sums to 1; the upper triangle is empty because the mask set those scores to −∞.';
+      }
       return unmasked
         ? 'Without the mask the upper triangle fills in: rows now draw on phonemes later in the sequence, information a decoder writing one step at a time never has.'
         : 'Row i is decoder position i (the query) weighing the positions it may see (the keys); each row sums to 1. ' +

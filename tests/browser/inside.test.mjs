@@ -74,7 +74,11 @@ test('a real word, stepped: every number shown equals run.inside()\'s', async ()
   close(await values(page, stage('raw', 'num')), all('self_attention.raw'), 'q·k');
   close(await values(page, stage('scaled', 'num')), all('self_attention.scaled'), 'scaled');
   close(await values(page, stage('weights', 'num')), all('self_attention.weights'), 'weights');
-  close(await values(page, stage('context', 'cell')), part('self_attention.context'), 'head output');
+  close(await values(page, stage('context', 'strip.wide .cell')), part('self_attention.context'), 'head output');
+  // Σ w_j v_j term by term: this head's columns of every cached value row, beside the weights
+  const valueRows = t['cache.value'].shape[0];
+  const valueSlice = Array.from({ length: valueRows }, (_, r) => Array.from(t['cache.value'].data.slice(r * c.d_model + head * dk, r * c.d_model + (head + 1) * dk))).flat();
+  close(await values(page, '#inside-head-body section[data-stage="context"] .matrix-rows[data-name="v"] .cell'), valueSlice, 'V');
   close(await values(page, stage('concat', 'cell')), all('self_attention.context'), 'concat');
   close(await values(page, stage('output', 'cell')), all('self_block.output'), 'W_O');
   // the keys: this head's columns of the cache, one row per position
@@ -203,7 +207,7 @@ test('a fixture model loaded into the page: its numbers equal PyTorch\'s (probe 
   await page.selectOption('#model-select', { index: 0 });
 });
 
-test('a decoder-only configuration: no cross-attention boxes (and the page says it shows encoder-decoder models)', async () => {
+test('a decoder-only configuration: no cross-attention boxes', async () => {
   const model = await Stepwise.load(readFileSync(path.join(FIXTURES, 'decoder_only_prenorm_gelu.safetensors')));
   const c = model.config;
   model.dispose();

@@ -4,6 +4,7 @@
 // shows (web/views.js) and how the model normalises.
 import { VIEWS, viewExplanation } from '../views.js';
 import { Memo, setText } from './util.js';
+import { NO_ENCODER_NOTE } from '../inside_texts.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -123,7 +124,7 @@ export class DecoderDiagram {
     this.fed = fed;
     this.setFed(queries);
     const fedNote = node('text', { x: MID, y: y + 13, 'text-anchor': 'middle', class: 'label' }, boxesLayer);
-    fedNote.textContent = 'its own output so far';
+    fedNote.textContent = hasCross ? 'its own output so far' : 'the prompt, then its output';
 
     // The spine: embedding -> layers -> final norm -> linear.
     node('line', { x1: MID, y1: embedY, x2: MID, y2: 6 + 26, class: 'wire', 'marker-end': arrow }, wiresLayer);
@@ -221,9 +222,9 @@ export function create(root, store) {
       if (modelMemo.changed(model)) {
         diagram.build(model.config);
         fedMemo.reset();
-        setText(norm, model.config.norm_first
+        setText(norm, (model.config.norm_first
           ? 'Pre-norm, as most models since: x + Sublayer(LayerNorm(x)). The paper normalises after the residual sum.'
-          : 'Post-norm, as in the paper: LayerNorm(x + Sublayer(x)).');
+          : 'Post-norm, as in the paper: LayerNorm(x + Sublayer(x)).') + (model.encoderDecoder ? '' : ` ${NO_ENCODER_NOTE}`));
       }
       if (fedMemo.changed(trace, trace?.stepMs.length)) diagram.setFed(trace?.queries ?? []);
       setText(explain, viewExplanation(view, trace));

@@ -4,7 +4,7 @@
 // needs none; the teacher-forced counterpart of the same row shows the −∞), softmax, Σ w_j v_j, the heads
 // concatenated, W_O. Every number is one the engine recorded (session.js: run.inside()), hoverable; the
 // words are in web/inside_texts.js.
-import { HEAD_KIND, HEAD_STAGES, BEAM_NOTE, NO_STEP_NOTE } from '../inside_texts.js';
+import { HEAD_KIND, HEAD_STAGES, BEAM_NOTE, NO_STEP_NOTE, rowNote } from '../inside_texts.js';
 import { el } from '../tooltip.js';
 import { Memo, setAttribute, setProperty, setText } from './util.js';
 import { hoverTips, matrixRows, numberCells, strip } from './vectors.js';
@@ -74,9 +74,9 @@ export function create(root, store) {
         body.replaceChildren();
         return;
       }
-      setText(note, record.teacherForced
+      setText(note, record.teacherForced && !record.prompt
         ? `Row ${row} of the teacher-forced pass (reads ${trace.queries[row]}).`
-        : `Step ${row + 1}: position ${row} reads ${trace.queries[row]} and produced ${trace.produced[row]}.`);
+        : rowNote({ row, token: trace.queries[row], produced: trace.produced[row], teacherForced: record.teacherForced, prompt: record.prompt, promptRows: trace.promptRows }));
       body.replaceChildren(...draw({ trace, record, c, kind, layer, head, stage, inside, store, row }));
     },
   };
@@ -123,10 +123,19 @@ function draw({ trace, record, c, kind, layer, head, stage, inside, store, row }
       case 'weights':
         section(k, numberCells(H.weights, { labels, name: 'w', weights: true }));
         break;
-      case 'context':
-        section(k, caption(`Σ w_j v_j (columns ${from}…${to - 1} of ${kind}_attention.context)`),
+      case 'context': {
+        // The sum term by term: each value row (this head's columns of the cache) beside its weight.
+        const values = kind === 'self' ? L.cache.value : trace.insideShared.cross[layer].value;
+        const valueName = kind === 'self' ? 'cache.value' : 'cross_cache.value';
+        const weighted = labels.map((label, j) => `w=${H.weights[j].toFixed(3)} · ${label}`);
+        section(k,
+          caption(`the weights w_j (softmax) and V: ${valueName}, columns ${from}…${to - 1}, one row per ${kind === 'self' ? 'position' : 'letter'}`),
+          numberCells(H.weights, { labels, name: 'w', weights: true }),
+          matrixRows(values, { rows: n, cols: d, from, to, labels: weighted, name: 'v' }),
+          caption(`Σ w_j v_j (columns ${from}…${to - 1} of ${kind}_attention.context)`),
           strip(L.vectors[`${kind}_attention.context`].slice(from, to), { name: 'head output', className: 'wide' }));
         break;
+      }
       case 'concat':
         section(k, caption(`${kind}_attention.context: ${c.n_heads} × ${dk} = ${d}`),
           strip(L.vectors[`${kind}_attention.context`], { name: 'concat', from, to }));

@@ -61,7 +61,9 @@ export function create(root, store) {
       }
       if (!data || data.rows.length === 0) {
         setProperty(canvas, 'hidden', true);
-        const text = !trace ? 'Nothing to show yet.' : 'The decoder has not taken a step yet: press Step → and the first row, for <s>, appears.';
+        const text = !trace ? 'Nothing to show yet.' : trace.decoderOnly
+          ? 'The decoder has not taken a step yet: press Step → and the rows for <s> and the prompt appear.'
+          : 'The decoder has not taken a step yet: press Step → and the first row, for <s>, appears.';
         const empty = wrap.querySelector('.empty-note');
         if (empty) setText(empty, text);
         else wrap.append(el('p', { class: 'empty-note' }, text));

@@ -27,7 +27,7 @@ export function create(root, store) {
       const record = trace?.inside?.[row];
       let text = '';
       if (trace?.strategy === 'beam') text = BEAM_NOTE;
-      else if (record) text = rowNote({ row, token: trace.queries[row], produced: trace.produced[row], teacherForced: record.teacherForced });
+      else if (record) text = rowNote({ row, token: trace.queries[row], produced: trace.produced[row], teacherForced: record.teacherForced, prompt: record.prompt, promptRows: trace.promptRows });
       setText(note, text);
     },
   };

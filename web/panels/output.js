@@ -16,8 +16,10 @@ export function create(root, store) {
   let tiles = [];       // one button per produced token, in order
   let placeholder = null;
 
-  function tile(token, i) {
-    const button = el('button', { type: 'button', class: 'token', title: `produced by row ${i}` }, token);
+  function tile(token, i, trace) {
+    const prompt = i < trace.promptRows;
+    const title = prompt ? `the prompt, position ${i + 1}: given, read by row ${i + 1}` : `produced by row ${i}`;
+    const button = el('button', { type: 'button', class: 'token', title }, token);
     button.addEventListener('click', () => store.actions.selectRow(i));
     return button;
   }
@@ -35,7 +37,7 @@ export function create(root, store) {
     let same = 0;
     while (same < tiles.length && same < produced.length && tiles[same].textContent === produced[same]) same++;
     for (const old of tiles.splice(same)) old.remove();
-    const added = produced.slice(same).map((token, k) => tile(token, same + k));
+    const added = produced.slice(same).map((token, k) => tile(token, same + k, trace));
     tiles.push(...added);
     if (produced.length === 0 && !placeholder) {
       placeholder = el('span', { class: 'token-placeholder' }, 'Press Step → to run the decoder once.');
@@ -56,7 +58,8 @@ export function create(root, store) {
         const last = trace ? trace.produced.length - 1 : -1;
         tiles.forEach((button, i) => {
           const token = trace.produced[i];
-          setProperty(button, 'className', `token${isSpecial(token) ? ' special' : ''}${i === last && trace.mode === 'steps' ? ' latest' : ''}`);
+          const prompt = i < trace.promptRows;  // a decoder-only model's prompt: given, not chosen
+          setProperty(button, 'className', `token${isSpecial(token) || prompt ? ' special' : ''}${prompt ? ' prompt' : ''}${i === last && trace.mode === 'steps' ? ' latest' : ''}`);
           setAttribute(button, 'aria-pressed', String(i === row));
         });
         setText(caption, !trace ? '' : trace.mode === 'teacher'

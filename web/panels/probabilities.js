@@ -74,7 +74,10 @@ export function create(root, store) {
       setText(title, `Next token after “${shorten(prefix, 28)}”`);
       const top = tokens[dist.chosen];
       let text;
-      if (trace.mode === 'teacher') {
+      if (row < trace.promptRows) {
+        const best = tokens[session.topChoice(row)];
+        text = `The prompt continues with ${top} (given, not chosen); the model's top choice here is ${best}${best === top ? ' too' : ''}.`;
+      } else if (trace.mode === 'teacher') {
         const best = tokens[session.topChoice(row)];
         text = `The reference continues with ${top}; the model's top choice here is ${best}${best === top ? ' too' : ''}.`;
       } else if (trace.strategy === 'sample') {

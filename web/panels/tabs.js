@@ -13,8 +13,14 @@ export function create(root, store) {
   const memo = new Memo();
   return {
     update(trace, selection) {
-      if (!memo.changed(selection.view)) return;
-      for (const tab of tabs) setAttribute(tab, 'aria-selected', String(tab.dataset.view === selection.view));
+      const model = store.state.model;
+      if (!memo.changed(selection.view, model)) return;
+      // A decoder-only model has no encoder, so neither cross-attention nor encoder self-attention.
+      const decoderOnly = Boolean(model && !model.encoderDecoder);
+      for (const tab of tabs) {
+        setAttribute(tab, 'aria-selected', String(tab.dataset.view === selection.view));
+        tab.hidden = decoderOnly && ['cross', 'encoder'].includes(tab.dataset.view);
+      }
     },
   };
 }
