@@ -50,3 +50,36 @@ export function viewExplanation(view, trace) {
       return '';
   }
 }
+
+// The page's headline, its first paragraph and the input and output labels, for the kind of model
+// loaded: the shipped encoder-decoder, a decoder-only G2P model (letters, <sep>, phonemes), or another
+// decoder-only model (a prompt and its continuation). `link` marks where the paper's link goes.
+export function lede(model) {
+  const c = model?.config;
+  if (!c || c.architecture !== 'decoder-only') {
+    return {
+      title: 'Watch a Transformer decoder spell out how a word sounds',
+      text: ['A real encoder–decoder Transformer (', 'link', '), running in your browser, writes a word\'s phonemes one step at a time. ' +
+        'Each step it may look only at what it has already written (the causal mask) and at your letters (cross-attention): both are drawn below.'],
+      input: 'Word',
+      output: 'Pronunciation',
+    };
+  }
+  const rest = 'Each step it may look only at what came before it in that one sequence (the causal mask): it has no encoder and no ' +
+    'cross-attention, so masked self-attention is also how it reads its input. Both are drawn below.';
+  if (c.target_vocab.sep) {
+    return {
+      title: 'Watch a decoder-only Transformer spell out how a word sounds',
+      text: ['A decoder-only (GPT-style) Transformer (', 'link', '), running in your browser, reads your word\'s letters and a separator ' +
+        'as the start of one sequence, then writes the phonemes one step at a time. ' + rest],
+      input: 'Word',
+      output: 'Pronunciation',
+    };
+  }
+  return {
+    title: 'Watch a decoder-only Transformer continue a sequence',
+    text: ['A decoder-only (GPT-style) Transformer (', 'link', '), running in your browser, continues your prompt one token at a time. ' + rest],
+    input: 'Prompt',
+    output: 'Output',
+  };
+}

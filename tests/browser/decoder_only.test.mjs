@@ -68,6 +68,12 @@ test('the decoder-only fixture: loaded, stepped to the end as the CLI writes it,
   assert.equal(s.output, expected);
   assert.deepEqual(s.input, ['A', 'B']);
   assert.equal(s.promptRows, 2);
+  // The page's own words follow the model: no "encoder-decoder", no cross-attention promised
+  const lede = await page.$eval('#lede-text', (p) => p.textContent);
+  assert.match(lede, /decoder-only \(GPT-style\) Transformer .* continues your prompt/);
+  assert.match(lede, /no encoder and no cross-attention/);
+  assert.doesNotMatch(lede, /encoder–decoder|your letters \(cross-attention\)/);
+  assert.deepEqual(await page.$$eval('#word-label, #output-label', (l) => l.map((x) => x.textContent)), ['Prompt', 'Output']);
   assert.deepEqual(s.queries.slice(0, 3), ['<s>', 'A', 'B']);
   assert.deepEqual(s.produced.slice(0, 2), ['A', 'B']);
   const written = s.produced.slice(2).filter((t) => t !== '</s>');
@@ -146,6 +152,8 @@ test('a G2P decoder-only model with a separator: "cab" reads as c a b <sep>, pos
   let s = await state(page);
   assert.equal(s.message, null, JSON.stringify(s.message));
   assert.deepEqual(s.input, ['c', 'a', 'b', '<sep>']);
+  assert.match(await page.$eval('#lede-text', (p) => p.textContent), /reads your word's letters and a separator/);
+  assert.deepEqual(await page.$$eval('#word-label, #output-label', (l) => l.map((x) => x.textContent)), ['Word', 'Pronunciation']);
   assert.deepEqual(s.queries, ['<s>', 'c', 'a', 'b', '<sep>']);
   assert.deepEqual(await page.$$eval('#letters .letter', (tiles) => tiles.map((t) => t.textContent)), ['c', 'a', 'b', '<sep>']);
   s = await stepToEnd(page);

@@ -21,6 +21,7 @@
 // box live: its input and output vectors), code.js (the PyTorch and the engine's C++ of the lit box),
 // inside_head.js (one attention head in sub-steps) and kv_cache.js; their words are in web/inside_texts.js.
 import * as message from './message.js';
+import * as lede from './lede.js';
 import * as modelPicker from './model_picker.js';
 import * as word from './word.js';
 import * as settings from './settings.js';
@@ -45,6 +46,7 @@ import * as kvCache from './kv_cache.js';
 // Each panel and the element it draws in, in drawing order.
 const PANELS = [
   [message, '#message'],
+  [lede, 'body'],
   [modelPicker, '.model-picker'],
   [word, '.word-card'],
   [settings, '.settings-card'],
