@@ -315,6 +315,8 @@ export class Model {
    * undefined: the default): strategy 'greedy' | 'sample' | 'beam'; temperature, topK, topP, seed
    * (sampling); beamWidth, lengthPenalty, nBest (beam search); maxLength. Throws StepwiseError for an
    * unknown option, a value of the wrong type or out of range, or text with a NUL or a lone surrogate.
+   * A decoder-only model also takes '': the run then starts from <s> alone and writes a sequence of its
+   * own (a G2P decoder-only model invents a word, <sep>, its pronunciation); inputIds is then empty.
    */
   start(text, options = {}) {
     return new Run(this, this.#M, text, decodeOptions(options));
@@ -374,7 +376,7 @@ export class Run {
       callInt(M, M._sw_session_configure(this.#session, ...args));
       callInt(M, M._sw_session_set_probe(this.#session, o.probe ? 1 : 0));
       const n = withString(M, text, 'input', (pointer) => callInt(M, M._sw_session_start(this.#session, pointer)));
-      this.inputIds = i32(M, M._sw_session_input(this.#session), n);
+      this.inputIds = n > 0 ? i32(M, M._sw_session_input(this.#session), n) : [];  // (n = 0: decoder-only, from <s>)
       if (before !== null) runBytes.set(model, Math.max(0, M._sw_heap_allocated() - before));
       weigh(this, model);
     } catch (error) {

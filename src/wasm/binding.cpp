@@ -54,6 +54,7 @@ struct Session {
   ForwardResult forward;               // the last teacher-forced pass
   std::vector<int> forward_target;
   bool probe = false;                  // runs started from now on record StepProbes
+  bool started = false;                // a run was started (its input may be empty: decoder-only from <s>)
   std::vector<double> loss;            // the last teacher-forced pass's loss: [cross-entropy, smoothed, nll...]
   std::string text;                    // the last string handed out
   std::vector<int> scratch;            // the last int array handed out
@@ -303,7 +304,12 @@ EMSCRIPTEN_KEEPALIVE int sw_session_configure(int s, int strategy, float tempera
 EMSCRIPTEN_KEEPALIVE int sw_session_start(int s, const char* text) {
   return guarded([&] {
     Session& session = session_at(s);
-    session.input = encode_input(session.model->config(), text ? text : "");
+    const ModelConfig& c = session.model->config();
+    // A decoder-only model may start from <s> alone: with empty text it writes a sequence of its own
+    // (a G2P decoder-only model invents a word, <sep>, its pronunciation). Elsewhere empty text is an error.
+    const bool from_nothing = !c.has_encoder() && (text == nullptr || *text == '\0');
+    session.input = from_nothing ? std::vector<int>{} : encode_input(c, text ? text : "");
+    session.started = true;
     if (session.options.strategy == Strategy::Beam) {
       session.generator.reset();
       if (!session.beam) session.beam.emplace(session.model, session.options);
@@ -436,7 +442,7 @@ EMSCRIPTEN_KEEPALIVE int sw_forward(int s, const char* target_text, int causal, 
   return guarded([&] {
     Session& session = session_at(s);
     const ModelConfig& c = session.model->config();
-    if (session.input.empty()) fail("teacher forcing needs an input: start a run first");
+    if (!session.started) fail("teacher forcing needs an input: start a run first");
     std::vector<int> target = {c.bos};
     for (int id : encode_target(c, target_text ? target_text : "")) target.push_back(id);
     const std::vector<int> source = c.has_encoder() ? session.input : std::vector<int>{};
