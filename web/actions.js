@@ -342,6 +342,12 @@ export function createActions(store) {
       hideTooltip();
     }),
 
+    /** How the causal-mask tab draws the mask: 'query-key' (as PyTorch adds it) or 'key-query' (as the course reads). */
+    setMaskOrder: then((order) => {
+      if (order === 'query-key' || order === 'key-query') state.maskOrder = order;
+      hideTooltip();
+    }),
+
     /** Looks at decoder row i (a token or a row of the matrix clicked). */
     selectRow: then((i) => {
       state.selectedRow = i;

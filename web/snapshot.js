@@ -14,7 +14,7 @@ export function snapshot(store) {
     ? Array.from({ length: layers }, (_, l) => Array.from({ length: c.n_heads }, (_, h) => plainRows(viewData(t, view, { layer: l, head: h }).rows)))
     : []);
   const sel = state.selection[state.view];
-  const drawn = t ? viewData(t, state.view, sel) : null;
+  const drawn = t ? viewData(t, state.view, { ...sel, maskOrder: state.maskOrder }) : null;
   return {
     ready: Boolean(state.model) && !state.loading,
     loading: state.loading,
@@ -40,7 +40,11 @@ export function snapshot(store) {
     selectedRow: store.currentRow(),
     view: state.view,
     selection: sel ? { ...sel } : null,
-    drawn: drawn ? { view: state.view, rows: plainRows(drawn.rows), rowLabels: [...drawn.rowLabels], colLabels: [...drawn.colLabels] } : null,
+    drawn: drawn ? {
+      view: state.view, rows: plainRows(drawn.rows), rowLabels: [...drawn.rowLabels], colLabels: [...drawn.colLabels],
+      rowAxis: drawn.rowAxis ?? null, colAxis: drawn.colAxis ?? null,
+    } : null,
+    maskOrder: state.maskOrder,
     selfAttention: all('self', c?.n_decoder_layers ?? 0),
     crossAttention: state.model?.encoderDecoder ? all('cross', c.n_decoder_layers) : [],  // decoder-only: none
     promptRows: t ? t.promptRows : 0,

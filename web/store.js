@@ -18,6 +18,7 @@ export function createStore() {
       settings: null,         // the form's decoding settings, as last read (actions.readSettings)
       target: { text: '', source: '', word: null },  // what teacher forcing feeds, for which word
       view: 'self',           // the matrix enlarged: 'mask' | 'self' | 'cross' | 'encoder'
+      maskOrder: 'query-key', // how the causal-mask tab draws the mask: 'query-key' (PyTorch) | 'key-query' (the course)
       selection: {},          // view -> { layer, head } (head: number or 'mean')
       selectedRow: null,      // the decoder row looked at; null: follow the latest step
       // "Open the box" (web/panels/inside_head.js, residual.js, code.js, kv_cache.js): the layer and head
@@ -60,7 +61,7 @@ export function createStore() {
     selection() {
       const { view, selection } = store.state;
       const here = selection[view] ?? { layer: 0, head: 'mean' };
-      return { view, layer: here.layer, head: here.head, row: store.currentRow(), byView: selection };
+      return { view, layer: here.layer, head: here.head, row: store.currentRow(), byView: selection, maskOrder: store.state.maskOrder };
     },
 
     /** Adds a panel ({ update(trace, selection) }) to the render loop, in drawing order. */

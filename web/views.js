@@ -9,10 +9,17 @@ export const VIEWS = [
 
 export const headName = (head, heads) => (head === 'mean' ? `mean of ${heads} heads` : `head ${head + 1}`);
 
-export function viewTitle(view, { layer, head, heads }) {
+// The two ways the causal-mask tab draws the mask (state.maskOrder): rows as queries, as PyTorch adds it
+// to the scores, or rows as keys, as the course's expression `torch.triu(torch.ones(n, n)) == 0` reads.
+export const MASK_ORDERS = {
+  'query-key': { label: '[query, key]', title: '[query, key], as PyTorch adds it to the scores', rowAxis: 'query', colAxis: 'key →' },
+  'key-query': { label: '[key, query]', title: '[key, query], as the course\'s expression reads', rowAxis: 'key', colAxis: 'query →' },
+};
+
+export function viewTitle(view, { layer, head, heads, maskOrder = 'query-key' }) {
   const where = `layer ${layer + 1}, ${headName(head, heads)}`;
   switch (view) {
-    case 'mask': return 'The causal mask';
+    case 'mask': return `The causal mask · ${MASK_ORDERS[maskOrder].title}`;
     case 'self': return `Masked self-attention · ${where}`;
     case 'cross': return `Cross-attention · ${where}`;
     case 'encoder': return `Encoder self-attention · ${where}`;
@@ -21,14 +28,17 @@ export function viewTitle(view, { layer, head, heads }) {
 }
 
 /** One or two sentences for the view, for the mode the trace was made in. */
-export function viewExplanation(view, trace) {
+export function viewExplanation(view, trace, { maskOrder = 'query-key' } = {}) {
   const unmasked = trace && !trace.causal;
   const teacher = trace?.mode === 'teacher';
+  const keysAsRows = maskOrder === 'key-query';
   switch (view) {
     case 'mask':
       return unmasked
-        ? 'The mask is switched off: every score stays finite, so each position may attend to every other one, including phonemes that come after it.'
-        : 'Before the softmax the decoder adds this matrix to its attention scores: 0 where a position may look, −∞ where it would see the future. ' +
+        ? 'The mask is switched off: the decoder adds 0 to every score, so each position may attend to every other one, including tokens that come after it.'
+        : (keysAsRows
+          ? 'Drawn with keys as rows and queries as columns, as the course\'s expression reads: column q is query q, and its −∞ cells lie below the diagonal, the keys after it. The decoder adds the transpose of this to its scores. '
+          : 'Before the softmax the decoder adds this matrix to its attention scores (row: the query, column: the key): 0 where a position may look, −∞ where it would see the future. ') +
             (teacher
               ? 'That is what lets one parallel pass over the whole reference give each position only its past.'
               : 'It grows by one row and one column with every step.');
@@ -83,3 +93,35 @@ export function lede(model) {
     output: 'Output',
   };
 }
+
+/** What the decoder reads at the bottom of the diagram, for the mode of the trace. */
+export function fedCaption(trace, hasCross) {
+  if (trace?.mode === 'teacher') return hasCross ? 'the reference, fed whole' : 'the prompt, then the reference';
+  return hasCross ? 'its own output so far' : 'the prompt, then its output';
+}
+
+/** The note that replaces the transport in teacher forcing, with the causal mask on or off. */
+export function teacherNote(causal) {
+  return causal
+    ? 'Teacher forcing has no steps: the decoder reads the whole reference at once, one row per position, and the causal mask keeps each row to its past.'
+    : 'Teacher forcing has no steps: the decoder reads the whole reference at once, one row per position. The causal mask is switched off, so each row also sees the positions after it.';
+}
+
+/** The sentence over the next-token bars for a sampled step (no colour named: the bars show it). */
+export const sampledNote = (token) => `Sampled ${token} from softmax(logits / T), cut to top-k and top-p: the bars; behind them in grey, the model's own distribution (T = 1).`;
+
+/** The label of the bar that gathers every token not drawn, so that the bars add up to 100 %. */
+export const OTHERS_LABEL = 'all others';
+
+// The causal-mask tab's tensors (panels/mask_tensors.js): the course's expression read literally, PyTorch's
+// mask, and how the two relate.
+export const MASK_TENSORS = {
+  orderLabel: 'draw the mask as',
+  literal: (n) => `torch.triu(torch.ones(${n}, ${n})) == 0   # the course's expression, its literal value (row i, column j)`,
+  literalNote: 'Read with rows as queries, True sits strictly below the diagonal: it would hide the past and let each position see the future. It marks the future only read with rows as keys, that is transposed.',
+  pytorch: (n) => `M = nn.Transformer.generate_square_subsequent_mask(${n})   # [query, key]: −∞ strictly above the diagonal`,
+  relation: (holds, n) => (holds
+    ? `(M == -inf) == future.T   # True in every cell for n = ${n}: PyTorch's mask is the course's expression transposed`
+    : `(M == -inf) == future.T   # does not hold for n = ${n}`),
+  switchedOff: 'This run switched the mask off: the decoder adds torch.zeros(n, n) instead of M.',
+};

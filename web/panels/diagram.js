@@ -2,7 +2,7 @@
 // et al.), drawn from the model's configuration (post-norm as in the paper, or pre-norm), with the part
 // that produced the current view highlighted (clicking a part selects its view); under it, what the view
 // shows (web/views.js) and how the model normalises.
-import { VIEWS, viewExplanation } from '../views.js';
+import { VIEWS, fedCaption, viewExplanation } from '../views.js';
 import { Memo, setText } from './util.js';
 import { NO_ENCODER_NOTE } from '../inside_texts.js';
 
@@ -56,6 +56,7 @@ export class DecoderDiagram {
     this.boxes = new Map();  // part -> <g>
     this.wires = new Map();
     this.active = null;
+    this.maskOn = true;
   }
 
   /** Draws the diagram for a model configuration. */
@@ -122,9 +123,9 @@ export class DecoderDiagram {
     y += 26 + 14;
     const fed = node('text', { x: MID, y, 'text-anchor': 'middle', class: 'label mono' }, boxesLayer);
     this.fed = fed;
+    this.fedNote = node('text', { x: MID, y: y + 13, 'text-anchor': 'middle', class: 'label fed-note' }, boxesLayer);
+    this.hasCross = hasCross;
     this.setFed(queries);
-    const fedNote = node('text', { x: MID, y: y + 13, 'text-anchor': 'middle', class: 'label' }, boxesLayer);
-    fedNote.textContent = hasCross ? 'its own output so far' : 'the prompt, then its output';
 
     // The spine: embedding -> layers -> final norm -> linear.
     node('line', { x1: MID, y1: embedY, x2: MID, y2: 6 + 26, class: 'wire', 'marker-end': arrow }, wiresLayer);
@@ -149,6 +150,24 @@ export class DecoderDiagram {
 
     svg.setAttribute('viewBox', `0 0 ${W} ${y + 18}`);
     if (this.active) this.highlight(this.active);
+    this.setMask(this.maskOn);
+  }
+
+  /** The causal mask box and its wire: live (on) or greyed and labelled off (teacher forcing without it). */
+  setMask(on) {
+    this.maskOn = on;
+    for (const g of this.boxes.get('mask') ?? []) {
+      g.classList.toggle('off', !on);
+      g.dataset.state = on ? 'on' : 'off';
+      g.setAttribute('aria-label', on ? 'Causal mask' : 'Causal mask (switched off)');
+      const lines = g.querySelectorAll('text');
+      if (lines.length === 2) lines[1].textContent = on ? 'mask' : 'mask (off)';
+    }
+    const wire = this.wires.get('mask');
+    if (wire) {
+      wire.classList.toggle('off', !on);
+      wire.dataset.state = on ? 'on' : 'off';
+    }
   }
 
   #box(parent, part, x, y, w, h, lines, extra = '') {
@@ -182,9 +201,10 @@ export class DecoderDiagram {
     return g;
   }
 
-  /** Shows what the decoder reads at the bottom of the diagram: <s> and its own output so far. */
-  setFed(queries) {
+  /** Shows what the decoder reads at the bottom of the diagram, and in words what that is for the trace. */
+  setFed(queries, trace = null) {
     if (this.fed) this.fed.textContent = shorten(queries.length ? queries.join(' ') : '<s> …', 24);
+    if (this.fedNote) this.fedNote.textContent = fedCaption(trace, this.hasCross);
   }
 
   /** Highlights the part that produced the current view ('mask', 'self', 'cross', 'encoder', 'next'). */
@@ -226,8 +246,11 @@ export function create(root, store) {
           ? 'Pre-norm, as most models since: x + Sublayer(LayerNorm(x)). The paper normalises after the residual sum.'
           : 'Post-norm, as in the paper: LayerNorm(x + Sublayer(x)).') + (model.encoderDecoder ? '' : ` ${NO_ENCODER_NOTE}`));
       }
-      if (fedMemo.changed(trace, trace?.stepMs.length)) diagram.setFed(trace?.queries ?? []);
-      setText(explain, viewExplanation(view, trace));
+      if (fedMemo.changed(trace, trace?.stepMs.length)) {
+        diagram.setFed(trace?.queries ?? [], trace);
+        diagram.setMask(!trace || trace.causal);
+      }
+      setText(explain, viewExplanation(view, trace, { maskOrder: selection.maskOrder }));
     },
   };
 }

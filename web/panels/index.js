@@ -7,14 +7,15 @@
 // create() gets the element the panel draws in (from index.html) and the store (web/store.js: the state,
 // and store.actions to change it); it builds what never changes and wires the panel's own clicks to
 // store.actions. update() is called by store.render() after every change, with the session's trace (or
-// null) and the selection ({ view, layer, head, row, byView }); it compares what it needs with what it
+// null) and the selection ({ view, layer, head, row, byView, maskOrder }); it compares what it needs with what it
 // last drew (util.js Memo) and redraws only what changed, so a step redraws what the step changed.
 // update() writes and does not read the layout: a panel that needs a width keeps the one a
 // ResizeObserver last reported (matrix.js, heads.js).
 //
 // The four tabs of the explorer are views of the enlarged matrix (matrix.js): mask.js,
 // self_attention.js, cross_attention.js and encoder_attention.js say what each shows; their words and
-// explanations are in web/views.js.
+// explanations are in web/views.js. Under the mask, mask_tensors.js shows the course's expression and
+// PyTorch's mask as tensors, and the switch that draws the mask in either order.
 //
 // "Open the box" shows every number of the decoder row shown, as the engine's probe recorded it
 // (session.js, run.inside()): open_controls.js (layer and head), residual.js (the block diagram, every
@@ -33,6 +34,7 @@ import * as diagram from './diagram.js';
 import * as matrix from './matrix.js';
 import * as legend from './legend.js';
 import * as formula from './formula.js';
+import * as maskTensors from './mask_tensors.js';
 import * as compare from './compare.js';
 import * as heads from './heads.js';
 import * as probabilities from './probabilities.js';
@@ -58,6 +60,7 @@ const PANELS = [
   [matrix, '.main-view'],
   [legend, '#legend'],
   [formula, '#formula'],
+  [maskTensors, '#mask-tensors'],
   [compare, '#compare'],
   [heads, '#heads-panel'],
   [probabilities, '#next-panel'],

@@ -51,12 +51,12 @@ export function create(root, store) {
     update(trace, selection) {
       const model = store.state.model;
       if (!model) return;
-      const { view, layer, head } = selection;
+      const { view, layer, head, maskOrder } = selection;
       const heads = model.config.n_heads;
-      const label = viewTitle(view, { layer, head, heads });
+      const label = viewTitle(view, { layer, head, heads, maskOrder });
       setText(title, label);
-      if (dataMemo.changed(trace, trace?.stepMs.length, view, layer, head)) {
-        data = trace ? viewData(trace, view, { layer, head }) : null;
+      if (dataMemo.changed(trace, trace?.stepMs.length, trace?.causal, view, layer, head, view === 'mask' ? maskOrder : '')) {
+        data = trace ? viewData(trace, view, { layer, head, maskOrder }) : null;
         drawMemo.reset();
       }
       if (!data || data.rows.length === 0) {
@@ -71,7 +71,7 @@ export function create(root, store) {
       }
       wrap.querySelector('.empty-note')?.remove();
       setProperty(canvas, 'hidden', false);
-      const decoderRows = MATRICES[view].rowsAreDecoderPositions;
+      const decoderRows = MATRICES[view].rowsAreDecoderPositions && !data.keysAsRows;  // rows as keys: no query row
       const row = decoderRows ? selection.row : -1;
       const latest = trace.mode === 'steps' && decoderRows ? trace.queries.length - 1 : -1;
       setAttribute(canvas, 'aria-label', `${label}: ${data.rows.length} rows`);

@@ -1,10 +1,11 @@
 // The next-token distribution of the row shown: the linear layer and softmax over the last decoder layer,
-// the `top` most likely tokens as bars (the token chosen highlighted; with sampling, the model's own
+// the `top` most likely tokens as bars and one bar for all the others (the token chosen highlighted; with sampling, the model's own
 // softmax at temperature 1 drawn in grey behind the distribution sampled from), and a sentence on how the
 // strategy chose. Hover or tap a bar for its probability and logit.
 import { softmax } from '../session.js';
 import { el, showTooltip, hideTooltip } from '../tooltip.js';
 import { Memo, fmt, setText, shorten } from './util.js';
+import { OTHERS_LABEL, sampledNote } from '../views.js';
 
 const percent = (p) => (p >= 0.995 ? `${(p * 100).toFixed(0)}%` : p >= 0.001 ? `${(p * 100).toFixed(1)}%` : p > 0 ? '<0.1%' : '0%');
 
@@ -34,7 +35,7 @@ function renderDistribution(container, { dist, model, tokens, top = 8 }) {
     fill.style.width = `${used100}%`;
     const ghost = differs ? el('span', { class: 'bar-model' }) : null;
     if (ghost) ghost.style.width = `${model100}%`;
-    const row = el('div', { class: `bar-row${id === dist.chosen ? ' chosen' : ''}`, 'data-token': tokens[id] },
+    const row = el('div', { class: `bar-row${id === dist.chosen ? ' chosen' : ''}`, 'data-token': tokens[id], 'data-p': String(used[id]) },
       el('span', { class: 'bar-token' }, tokens[id]),
       el('span', { class: 'bar-track' }, ghost, fill),
       el('span', { class: 'bar-value' }, percent(used[id])),
@@ -45,6 +46,23 @@ function renderDistribution(container, { dist, model, tokens, top = 8 }) {
     row.addEventListener('mouseleave', hideTooltip);
     return row;
   });
+  // Every token not drawn, in one bar: the bars add up to 100 % of the distribution sampled from.
+  const rest = Array.from(used.keys()).filter((id) => !shown.includes(id));
+  if (rest.length) {
+    const p = rest.reduce((sum, id) => sum + used[id], 0);
+    const pModel = rest.reduce((sum, id) => sum + model[id], 0);
+    const fill = el('span', { class: 'bar-fill' });
+    fill.style.width = `${Math.max(0, Math.min(100, p * 100))}%`;
+    const ghost = differs ? el('span', { class: 'bar-model' }) : null;
+    if (ghost) ghost.style.width = `${Math.max(0, Math.min(100, pModel * 100))}%`;
+    const row = el('div', { class: 'bar-row others', 'data-token': '', 'data-p': String(p) },
+      el('span', { class: 'bar-token' }, OTHERS_LABEL),
+      el('span', { class: 'bar-track' }, ghost, fill),
+      el('span', { class: 'bar-value' }, percent(p)),
+    );
+    row.title = `${rest.length} tokens`;
+    rows.push(row);
+  }
   const legend = differs
     ? el('div', { class: 'dist-legend' }, el('span', {}, 'sampled from'), el('span', { class: 'ghost' }, 'model (T = 1)'))
     : null;
@@ -81,7 +99,7 @@ export function create(root, store) {
         const best = tokens[session.topChoice(row)];
         text = `The reference continues with ${top}; the model's top choice here is ${best}${best === top ? ' too' : ''}.`;
       } else if (trace.strategy === 'sample') {
-        text = `Sampled ${top} from softmax(logits / T), cut to top-k and top-p (green); grey: the model's own distribution.`;
+        text = sampledNote(top);
       } else if (trace.strategy === 'beam') {
         text = `The best hypothesis continues with ${top}. Beam search keeps the ${session.settings.beamWidth} best-scoring sequences, not just the best token.`;
       } else {

@@ -86,7 +86,7 @@ export function create(root, store) {
       if (modelMemo.changed(model)) diagram.build(c);
       const { box, layer } = store.state.inside;
       if (boxMemo.changed(box)) diagram.highlight(box);
-      if (fedMemo.changed(trace, trace?.stepMs.length, model)) diagram.setFed(trace?.queries ?? []);
+      if (fedMemo.changed(trace, trace?.stepMs.length, model)) diagram.setFed(trace?.queries ?? [], trace);
       const row = selection.row;
       const record = trace?.inside?.[row] ?? null;
       const info = BOXES[box];

@@ -1,6 +1,7 @@
 // The transport under the pronunciation: Step, Play, Run to end, Reset and the speed (step by step), or
 // the note that teacher forcing has no steps; and the status line, with the time per step.
 import { Memo, milliseconds, setAttribute, setProperty, setText } from './util.js';
+import { teacherNote } from '../views.js';
 
 export function create(root, store) {
   const $ = (id) => root.querySelector(`#${id}`);
@@ -23,6 +24,7 @@ export function create(root, store) {
       for (const button of buttons) setProperty(button, 'hidden', !stepping);
       setProperty($('speed').parentElement, 'hidden', !stepping);
       setProperty($('transport-note'), 'hidden', stepping);
+      if (!stepping) setText($('transport-note'), teacherNote(trace ? trace.causal : settings.causal));
       setProperty(keys, 'hidden', !stepping);
 
       // Time per step.
