@@ -18,7 +18,7 @@ export function create(root, store) {
       root.replaceChildren(
         comment('# the lesson\'s mask: True where a query may not look (keys as rows)'), '\n',
         'future = torch.triu(torch.ones(n, n)) == 0', '\n',
-        comment(`# drawn above transposed, as PyTorch adds it to the scores (n = ${n}):`), '\n',
+        comment(`# as PyTorch adds it to the scores, [query, key] (n = ${n}):`), '\n',
         trace.causal ? 'M = nn.Transformer.generate_square_subsequent_mask(n)' : 'M = torch.zeros(n, n)', trace.causal ? '' : comment('   # mask switched off'), '\n',
         trace.causal ? comment('#   = torch.triu(torch.full((n, n), -torch.inf), diagonal=1)') : '', trace.causal ? '\n' : '',
         `attention = softmax(Q Kᵀ / √${dk} + M) V`, '   ', comment(`# d_k = ${c.d_model} / ${c.n_heads} heads`),
