@@ -28,7 +28,11 @@ export function messageOf(error) {
 
 export function createActions(store) {
   const state = store.state;
-  const render = () => store.render();
+  // (every change is drawn through here, after the furthest step reached is noted)
+  const render = () => {
+    noteReach();
+    store.render();
+  };
 
   // ------------------------------------------------------------ settings and messages
 
@@ -87,7 +91,7 @@ export function createActions(store) {
       if (state.word) notice = `“${shorten(state.word, 40)}” has characters this model does not read; showing “${first}” instead.`;
       setWord(first);
     }
-    rebuild({ toEnd: true });
+    rebuild();  // at step 0, as every word starts
     if (notice) showMessage(notice, 'info');
   }
 
@@ -186,6 +190,33 @@ export function createActions(store) {
     return true;
   }
 
+  // The furthest step this word has reached with these settings (state.reach), for the scrubber: going
+  // back keeps it, so the learner can scrub forward again; any other change (word, model, settings, the
+  // reference fed) starts it afresh.
+  function noteReach() {
+    const s = state.session;
+    const key = JSON.stringify([state.modelId, state.word, state.settings, state.target.text]);
+    if (state.reach?.key !== key) state.reach = { key, steps: 0, done: false };
+    if (s && s.trace.mode === 'steps' && s.steps >= state.reach.steps) Object.assign(state.reach, { steps: s.steps, done: s.done });
+  }
+
+  // Shows step n of the word (0: nothing decoded yet). Forward, the session steps on; back, the word is
+  // decoded again from the start to step n, because the engine's KV cache only grows. That replay is
+  // exact: the model is deterministic, the sampler restarts from its seed and beam search has no chance
+  // in it, so step n shows the same tokens, matrices and numbers as it did the first time.
+  function goToStep(n) {
+    stopPlaying();
+    const s = state.session;
+    if (!s || s.trace.mode !== 'steps' || !Number.isFinite(n)) return;
+    const target = Math.max(0, Math.floor(n));
+    if (target < s.steps) {
+      hideTooltip();
+      rebuild({ steps: target });
+    } else {
+      while (s.steps < target && stepOnce());
+    }
+  }
+
   // Steps on its own, one step per SPEEDS_MS (the speed slider, read at each step), to the end.
   function startPlaying() {
     if (!state.session || state.session.trace.mode !== 'steps') return;
@@ -221,11 +252,11 @@ export function createActions(store) {
     rebuild(wasDone ? { toEnd: true } : { steps });
   }
 
+  // The page chose a word: it starts at step 0, Step enabled, as a typed one does.
   function chooseWord(word) {
     stopPlaying();
     setWord(word);
     rebuild();
-    startPlaying();
   }
 
   // ------------------------------------------------------------ public actions
@@ -265,6 +296,16 @@ export function createActions(store) {
       if (s && s.trace.mode === 'steps') while (!s.done && stepOnce());
     }),
 
+    /** One step back (the mask shrinks again). */
+    back: then(() => {
+      const s = state.session;
+      if (s && s.steps > 0) goToStep(s.steps - 1);
+      else stopPlaying();
+    }),
+
+    /** Step n, forward or back (the scrubber). */
+    goToStep: then(goToStep),
+
     /** Back to the first step. */
     reset: then(() => {
       stopPlaying();
@@ -293,13 +334,13 @@ export function createActions(store) {
       rebuild();
     }),
 
-    /** Enter in the word box: decode it afresh and play. */
+    /** Enter in the word box: the word afresh, at step 0. */
     submitWord: then(() => {
+      stopPlaying();
       rebuild();
-      startPlaying();
     }),
 
-    /** An example chip: this word, decoded from the start, playing. */
+    /** An example chip: this word, at step 0. */
     chooseWord: then(chooseWord),
 
     /** "Surprise me": a random held-out word the model can read (else a jumble of an example's letters). */

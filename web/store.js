@@ -34,6 +34,7 @@ export function createStore() {
       lastPointerDown: 0,
       started: false,         // true once a word was decoded (or tried): until then the stage keeps its HTML
       engine: null,           // the engine's compilation (a promise); every load waits for it
+      reach: null,            // { key, steps, done }: the furthest step this word reached with these settings (the scrubber's end)
     },
 
     /** Set by web/app.js: what panels call to change the state (web/actions.js). */
