@@ -12,6 +12,7 @@ import { createPanels } from './panels/index.js';
 import { snapshot } from './snapshot.js';
 import { builtinModel, engineBinary, testWords } from './assets.js';
 import { hideTooltip } from './tooltip.js';
+import { createUrlState } from './url_state.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -19,6 +20,7 @@ const store = createStore();
 const actions = createActions(store);
 store.actions = actions;
 createPanels(store);
+const urlState = createUrlState(store);  // the state in the address (#…), to share a view
 
 Object.defineProperty(window, 'stepwiseState', { get: () => snapshot(store), enumerable: true });
 
@@ -132,6 +134,7 @@ async function main() {
     await state.engine;
     const model = await Stepwise.load(builtin.bytes, { name: builtin.name });
     actions.startWith(builtin.name, model);
+    urlState.start();  // then what a shared link asks for
     const info = await Stepwise.info();
     $('engine-info').textContent = `Engine ${info.version}, kernels ${info.kernels}; model ${builtin.name}, ${model.parameters.toLocaleString('en')} parameters.`;
   } catch (error) {

@@ -1,12 +1,13 @@
-// Moving through time (issue 10 §5): every way of choosing a word leaves it at step 0 with Step enabled;
-// → steps from the word box (caret at the end); ← and Back step back, the scrubber jumps, and each step
-// shows exactly what it showed the first time (the trace, the drawn mask and matrices, the letters, the
-// output, the next-token bars, "open the box").
+// Moving through time and sharing a state (issue 10 §5): every way of choosing a word leaves it at step 0
+// with Step enabled; → steps from the word box (caret at the end); ← and Back step back, the scrubber jumps,
+// and each step shows exactly what it showed the first time (the trace, the drawn mask and matrices, the
+// letters, the output, the next-token bars, "open the box"); the address (#…) holds the state, and a link
+// restores it over http and from file://; hostile links give a message and a working page.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { FIXTURES, baseline, exampleWords, launch, openPage, startServer, state, typeWord } from './helpers.mjs';
+import { FIXTURES, baseline, exampleWords, fileUrl, launch, openPage, startServer, state, typeWord } from './helpers.mjs';
 
 let browser;
 let server;
@@ -80,10 +81,17 @@ async function setScrubber(page, value) {
   }, value);
 }
 
+/** The address once the page has written its state there (it writes at most every 250 ms). */
+async function settledHash(page) {
+  await page.waitForFunction(() => location.hash === window.stepwiseState.address, null, { timeout: 5000 });
+  return page.evaluate(() => location.hash);
+}
+
 test('every way of choosing a word starts it at step 0 with Step enabled', async () => {
   const page = (await openPage(browser, server.url)).page;  // a fresh page: the first word as loaded
   const first = await atStepZero(page, 'on load');
   assert.equal(first.word, (await exampleWords(page))[0]);
+  await page.waitForFunction(() => location.hash.includes('step=0'));
 
   const words = await exampleWords(page);
   await page.fill('#word', words[1]);
@@ -240,6 +248,160 @@ test('teacher forcing has no steps: no Back, no scrubber', async () => {
   assert.deepEqual((await state(page)).queries, before.queries);
   await baseline(page);
   assert.equal(await page.isVisible('#scrubber'), true);
+});
+
+/** The state a link must restore (less the time steps took), and the decoding form's fields shown. */
+async function shown(page) {
+  const s = await state(page);
+  delete s.stepMs;
+  const form = await page.evaluate(() => Object.fromEntries(['temperature', 'top-k', 'top-p', 'seed', 'beam-width', 'target', 'causal']
+    .map((id) => document.getElementById(id))
+    .filter((input) => input.checkVisibility() || input.id === 'causal' && input.closest('label').checkVisibility())
+    .map((input) => [input.id, input.type === 'checkbox' ? input.checked : input.value])));
+  return { s, form };
+}
+
+// A state made by hand on one page, its address opened in another: the same page.
+async function shareAndOpen(makeState, open) {
+  const { page } = session;
+  await baseline(page);
+  await makeState(page);
+  const hash = await settledHash(page);
+  const sent = await shown(page);
+  const opened = await openPage(browser, open(hash));
+  const got = await shown(opened.page);
+  assert.deepEqual(got.s, sent.s, `the link ${hash} shows another state`);
+  assert.deepEqual(got.form, sent.form);
+  assert.equal(got.s.message, null);
+  assert.equal(await opened.page.evaluate(() => location.hash), hash, 'the address stays as it was opened');
+  assert.deepEqual(opened.errors, []);
+  await opened.context.close();
+  await baseline(page);
+  return hash;
+}
+
+async function samplingState(page) {
+  const words = await exampleWords(page);
+  await page.click('label[for="strategy-sample"]');
+  for (const [id, value] of [['temperature', '1.5'], ['top-k', '6'], ['top-p', '0.9'], ['seed', '7']]) {
+    await page.fill(`#${id}`, value);
+    await page.press(`#${id}`, 'Enter');
+  }
+  await typeWord(page, words[1]);
+  for (let i = 0; i < 3; i++) await page.click('#step');
+  await page.click('#back');
+  await page.click('#step');
+  await page.click('#output .token >> nth=2');  // the token produced by row 1: that row
+  await page.selectOption('#open-layer', '1');
+  await page.selectOption('#open-head', '2');
+  await page.click('#tab-mask');
+  await page.click('label[for="mask-order-key-query"]');
+  await page.click('#tab-self');
+  await page.click('.thumb[aria-label="layer 1, head 2"]');
+  await page.click('#tab-cross');
+  await page.click('.thumb[aria-label="layer 2, head 3"]');
+}
+
+test('a link restores the word, mode, strategy, settings, step, view, layer and head (http)', async () => {
+  const hash = await shareAndOpen(samplingState, (h) => `${server.url}${h}`);
+  for (const part of ['strategy=sample', 'temperature=1.5', 'topk=6', 'topp=0.9', 'seed=7', 'step=3', 'view=cross', 'self=1.2', 'order=key-query', 'row=1', 'open=2.3.']) {
+    assert.ok(hash.includes(part), `${hash} holds ${part}`);
+  }
+  // Teacher forcing with a reference of one's own and the mask off; beam search.
+  const teacher = await shareAndOpen(async (page) => {
+    await typeWord(page, (await exampleWords(page))[1]);
+    await page.click('label[for="mode-teacher"]');
+    await page.fill('#target', 'N AY1 T S');
+    await page.press('#target', 'Enter');
+    await page.click('#causal-switch');
+    await page.click('#tab-encoder');
+    await page.click('.thumb[aria-label="layer 1, head 4"]');
+  }, (h) => `${server.url}${h}`);
+  assert.ok(teacher.includes('mode=teacher') && teacher.includes('causal=0') && teacher.includes('ref=N+AY1+T+S'), teacher);
+  await shareAndOpen(async (page) => {
+    await page.click('label[for="strategy-beam"]');
+    await page.fill('#beam-width', '2');
+    await page.press('#beam-width', 'Enter');
+    await typeWord(page, (await exampleWords(page))[2]);
+    await page.click('#run');
+    await page.click('#back');
+    await page.click('#tab-encoder');
+    await page.click('.thumb[aria-label="layer 2, head 1"]');
+  }, (h) => `${server.url}${h}`);
+});
+
+test('a link restores the state from file:// too', async () => {
+  await shareAndOpen(samplingState, (h) => `${fileUrl()}${h}`);
+});
+
+test('a hand-written link; the tour stop round-trips', async () => {
+  const words = await exampleWords(session.page);
+  const hash = `#word=${words[3]}&mode=steps&strategy=beam&beam=3&step=2&view=encoder&self=1.2&cross=2.mean&encoder=2.4&order=key-query&row=1&open=2.3.cross.4.ffn&tour=5`;
+  const { page, errors, context } = await openPage(browser, `${server.url}${hash}`);
+  const s = await state(page);
+  assert.equal(s.message, null, s.message?.text);
+  assert.equal(s.word, words[3]);
+  assert.equal(s.strategy, 'beam');
+  assert.equal(await page.inputValue('#beam-width'), '3');
+  assert.equal(s.steps, 2);
+  assert.equal(s.view, 'encoder');
+  assert.deepEqual(s.selection, { layer: 1, head: 3 });
+  assert.equal(s.maskOrder, 'key-query');
+  assert.equal(s.selectedRow, 1);
+  assert.deepEqual(s.inside, { ...s.inside, layer: 1, head: 2, kind: 'cross', stage: 3, box: 'ffn', counterpart: false });
+  assert.equal(s.tourStop, 5);
+  await page.click('#step');
+  const written = await settledHash(page);
+  assert.ok(written.includes('tour=5'), written);
+  await page.click('#tab-self');
+  assert.deepEqual((await state(page)).selection, { layer: 0, head: 1 });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('hostile links: a clear message, the defaults, a working page', async () => {
+  const dialogs = [];
+  const longWord = 'a'.repeat(100000);
+  const cases = [
+    ['#model=someone-elses.safetensors&word=knight&step=2', /the model “someone-elses\.safetensors” is not on this page \(a model loaded from a file cannot travel in a link; load it with “Load model…”\)/, { word: 'knight', steps: 2 }],
+    ['#word=knight&step=1000000000', /step 1,000,000,000 is past the end: “knight” is done after \d+ steps/, { word: 'knight', done: true }],
+    ['#word=queue&strategy=sample&temperature=NaN&step=1', /temperature “NaN” is not a number, so it stays 1/, { word: 'queue', strategy: 'sample', steps: 1 }],
+    ['#word=queue&strategy=sample&temperature=-1&step=1', /the decoding settings could not be used \(option temperature: .*got -1\), so the defaults are used/, { word: 'queue', strategy: 'greedy', steps: 1 }],
+    [`#word=${longWord}`, /this model cannot read the word “a{39}…” \(100000 characters\)/, { steps: 0 }],
+    ['#word=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&step=0', /this model cannot read the word “<img src=x onerror=alert\(1\)>”/, { steps: 0 }],
+    ['#word=knight&mode=dance&view=nope&self=9.1&cross=x.mean&open=1.2&tour=-3&step=-1&foo=1', /mode “dance” is not one of steps, teacher.*there is no view “nope”; the self view has no layer “9”, head “1” \(this model: \d+ layers × \d+ heads\).*the tour has no stop “-3”/, { word: 'knight', steps: 0 }],
+    ['#word=queue&mode=teacher&ref=NOT%20PHONEMES', /the reference could not be used \(.*NOT.*\), so the default reference is fed/, { word: 'queue', mode: 'teacher' }],
+    ['#%E0%A4%A&&=&step', /means nothing here|mean nothing here|is not a number of steps/, {}],
+  ];
+  // The first two as a fresh page opens them, the rest as the address changes under an open page.
+  let opened = null;
+  for (const [k, [hash, message, expect]] of cases.entries()) {
+    if (k < 2 || k === 4) {
+      await opened?.context.close();
+      opened = await openPage(browser, `${server.url}${hash}`);
+      opened.page.on('dialog', (d) => dialogs.push(d.message()));
+    } else {
+      await opened.page.evaluate((h) => { location.hash = h; }, hash);
+    }
+    const { page } = opened;
+    await page.waitForFunction(() => window.stepwiseState.message !== null, null, { timeout: 10000 });
+    const s = await state(page);
+    assert.equal(s.message.kind, 'error', hash.slice(0, 80));
+    assert.match(s.message.text, /^This link could not be shown in full: /);
+    assert.match(s.message.text, message);
+    for (const [key, value] of Object.entries(expect)) assert.equal(s[key], value, `${hash.slice(0, 80)}: ${key}`);
+    assert.equal(await page.$$eval('#message *', (nodes) => nodes.length), 0, 'the message is text, not HTML');
+    // still working: a step, and the address written back in the page's own terms
+    if (s.mode === 'steps' && !s.done) {
+      await page.click('#step');
+      assert.equal((await state(page)).steps, s.steps + 1);
+    }
+    const written = await settledHash(opened.page);
+    assert.ok(written.length < 1000, 'the address holds what the page shows, not the link\'s junk');
+  }
+  assert.deepEqual(dialogs, []);
+  assert.deepEqual(opened.errors, []);
+  await opened.context.close();
 });
 
 test('no console errors on the shared page', () => {
