@@ -6,13 +6,15 @@ import { DecoderSession } from './session.js';
 import { examplesFor, readable, targetPresets } from './choices.js';
 import { hideTooltip } from './tooltip.js';
 import { VIEWS } from './views.js';
-import { HEAD_STAGES } from './inside_texts.js';
+import { BOXES, HEAD_STAGES } from './inside_texts.js';
 import { shorten } from './panels/util.js';
 
 const SPEEDS_MS = [1400, 800, 450, 200, 60];  // pause between steps while playing, slow to fast
 const INSIDE_STAGES = HEAD_STAGES.length;
 const MAX_MODEL_BYTES = 512 * 1024 * 1024;
 const $ = (id) => document.getElementById(id);
+// The decoding form's number fields: setting -> the input's id
+const NUMBER_FIELDS = { temperature: 'temperature', topK: 'top-k', topP: 'top-p', seed: 'seed', beamWidth: 'beam-width' };
 
 function numberFrom(id) {
   const input = $(id);
@@ -28,7 +30,11 @@ export function messageOf(error) {
 
 export function createActions(store) {
   const state = store.state;
-  const render = () => store.render();
+  // (every change is drawn through here, after the furthest step reached is noted)
+  const render = () => {
+    noteReach();
+    store.render();
+  };
 
   // ------------------------------------------------------------ settings and messages
 
@@ -49,6 +55,22 @@ export function createActions(store) {
 
   function showMessage(text, kind = 'error') {
     state.message = { text, kind };
+  }
+
+  // Writes decoding settings into the form (the fields given; readSettings() reads them back).
+  function writeSettings(s) {
+    if (s.mode !== undefined) $(`mode-${s.mode}`).checked = true;
+    if (s.strategy !== undefined) $(`strategy-${s.strategy}`).checked = true;
+    for (const [key, id] of Object.entries(NUMBER_FIELDS)) if (s[key] !== undefined) $(id).value = String(s[key]);
+    if (s.causal !== undefined) $('causal').checked = s.causal;
+  }
+
+  // The form's settings as the page first showed them (index.html).
+  function defaultSettings() {
+    const checked = (name) => [...document.querySelectorAll(`input[name="${name}"]`)].find((x) => x.defaultChecked).value;
+    const s = { mode: checked('mode'), strategy: checked('strategy'), causal: $('causal').defaultChecked };
+    for (const [key, id] of Object.entries(NUMBER_FIELDS)) s[key] = Number($(id).defaultValue);
+    return s;
   }
 
   // ------------------------------------------------------------ models
@@ -87,7 +109,7 @@ export function createActions(store) {
       if (state.word) notice = `“${shorten(state.word, 40)}” has characters this model does not read; showing “${first}” instead.`;
       setWord(first);
     }
-    rebuild({ toEnd: true });
+    rebuild();  // at step 0, as every word starts
     if (notice) showMessage(notice, 'info');
   }
 
@@ -186,6 +208,33 @@ export function createActions(store) {
     return true;
   }
 
+  // The furthest step this word has reached with these settings (state.reach), for the scrubber: going
+  // back keeps it, so the learner can scrub forward again; any other change (word, model, settings, the
+  // reference fed) starts it afresh.
+  function noteReach() {
+    const s = state.session;
+    const key = JSON.stringify([state.modelId, state.word, state.settings, state.target.text]);
+    if (state.reach?.key !== key) state.reach = { key, steps: 0, done: false };
+    if (s && s.trace.mode === 'steps' && s.steps >= state.reach.steps) Object.assign(state.reach, { steps: s.steps, done: s.done });
+  }
+
+  // Shows step n of the word (0: nothing decoded yet). Forward, the session steps on; back, the word is
+  // decoded again from the start to step n, because the engine's KV cache only grows. That replay is
+  // exact: the model is deterministic, the sampler restarts from its seed and beam search has no chance
+  // in it, so step n shows the same tokens, matrices and numbers as it did the first time.
+  function goToStep(n) {
+    stopPlaying();
+    const s = state.session;
+    if (!s || s.trace.mode !== 'steps' || !Number.isFinite(n)) return;
+    const target = Math.max(0, Math.floor(n));
+    if (target < s.steps) {
+      hideTooltip();
+      rebuild({ steps: target });
+    } else {
+      while (s.steps < target && stepOnce());
+    }
+  }
+
   // Steps on its own, one step per SPEEDS_MS (the speed slider, read at each step), to the end.
   function startPlaying() {
     if (!state.session || state.session.trace.mode !== 'steps') return;
@@ -221,11 +270,156 @@ export function createActions(store) {
     rebuild(wasDone ? { toEnd: true } : { steps });
   }
 
+  // The page chose a word: it starts at step 0, Step enabled, as a typed one does.
   function chooseWord(word) {
     stopPlaying();
     setWord(word);
     rebuild();
-    startPlaying();
+  }
+
+  // ------------------------------------------------------------ a whole state at once
+
+  /**
+   * Puts the page in the state `want` describes: what a shared link holds (web/url_state.js reads it) or
+   * a guided tour's stop. Every field is optional; one left out stays as it is:
+   *   model                 a model's name (state.models)
+   *   word, target          the word; the reference teacher forcing feeds
+   *   mode, strategy, temperature, topK, topP, seed, beamWidth, causal    the decoding form
+   *   step                  how many steps are decoded (a number, or 'end')
+   *   view, maskOrder       the matrix enlarged; how the mask is drawn
+   *   selection             view -> { layer, head } (0-based; head a number or 'mean')
+   *   row                   the decoder row looked at (null: the latest)
+   *   inside                "open the box": any of state.inside's fields
+   *   tourStop              the guided tour's stop (null: none)
+   * What cannot be shown is left as it was (or at the default) and said in one message, after `notes`
+   * (what the caller found wrong already). Returns the problems.
+   */
+  function applyState(want, { notes = [], heading = 'Part of this state could not be shown' } = {}) {
+    stopPlaying();
+    hideTooltip();
+    const problems = [...notes];
+    const quote = (x) => `“${shorten(String(x), 40)}”`;
+    const isIndex = (x, n) => Number.isInteger(x) && x >= 0 && x < n;
+    const fromZero = (x) => (typeof x === 'number' ? x + 1 : x);  // a layer or head as the page counts it
+    const keepSteps = state.session?.done ? 'end' : state.session?.steps ?? 0;
+
+    if (want.model !== undefined) {
+      const entry = state.models.find((m) => m.name === want.model);
+      const current = state.models.find((m) => m.id === state.modelId)?.name ?? 'no model';
+      if (!entry) problems.push(`the model ${quote(want.model)} is not on this page (a model loaded from a file cannot travel in a link; load it with “Load model…”), so ${current} is shown`);
+      else if (entry.id !== state.modelId) useModel(entry.id);
+    }
+    const model = state.model;
+    if (!model) return problems;
+    const c = model.config;
+
+    // the decoding form
+    const form = {};
+    for (const [key, allowed] of [['mode', ['steps', 'teacher']], ['strategy', ['greedy', 'sample', 'beam']]]) {
+      if (want[key] === undefined) continue;
+      if (allowed.includes(want[key])) form[key] = want[key];
+      else problems.push(`${key} ${quote(want[key])} is not one of ${allowed.join(', ')}`);
+    }
+    for (const [key, id] of Object.entries(NUMBER_FIELDS)) {
+      if (want[key] === undefined) continue;
+      if (typeof want[key] === 'number' && Number.isFinite(want[key])) form[key] = want[key];
+      else problems.push(`${id.replace('-width', ' width')} ${quote(want[key])} is not a number, so it stays ${$(id).value}`);
+    }
+    if (typeof want.causal === 'boolean') form.causal = want.causal;
+    else if (want.causal !== undefined) problems.push(`causal ${quote(want.causal)} is neither on nor off`);
+    writeSettings(form);
+
+    // the word and the reference
+    if (want.word !== undefined) {
+      if (typeof want.word === 'string' && (want.word === '' || readable(model, want.word))) {
+        if (want.word !== state.word) setWord(want.word);
+      } else {
+        problems.push(`this model cannot read the word ${quote(want.word)}${String(want.word).length > 40 ? ` (${String(want.word).length} characters)` : ''}, so “${state.word}” is shown`);
+      }
+    }
+    if (typeof want.target === 'string' && want.target.trim() !== '') {
+      // named as the preset it equals, if it is one (the dictionary's, the model's own output)
+      let source = 'your phonemes';
+      try {
+        source = targetPresets(model, state.word, state.words).find((p) => p.text() === want.target)?.source ?? source;
+      } catch {
+        // (a preset that cannot be computed is not this one)
+      }
+      state.target = { text: want.target, source, word: state.word };
+    } else if (want.target !== undefined && want.target !== '') {
+      problems.push(`the reference ${quote(want.target)} is not text`);
+    }
+
+    // decoded to the step asked for; what the engine refuses falls back, one thing after another
+    let steps = want.step === undefined ? keepSteps : want.step;
+    if (steps !== 'end' && !(Number.isInteger(steps) && steps >= 0)) {
+      problems.push(`step ${quote(steps)} is not a number of steps, so step 0 is shown`);
+      steps = 0;
+    }
+    const decode = () => rebuild(steps === 'end' ? { toEnd: true } : { steps });
+    decode();
+    const fallbacks = [
+      [want.target !== undefined, 'the reference', 'the default reference is fed', () => Object.assign(state.target, { text: '', source: '', word: null })],
+      [Object.keys(form).length > 0, 'the decoding settings', 'the defaults are used', () => writeSettings(defaultSettings())],
+      [want.word !== undefined, 'the word', 'the first example is shown', () => setWord(examplesFor(model)[0] ?? '')],
+    ];
+    for (const [given, what, instead, fallBack] of fallbacks) {
+      if (state.session || state.word.trim() === '' || state.message?.kind !== 'error') break;
+      if (!given) continue;
+      const refused = state.message.text;
+      fallBack();
+      decode();
+      problems.push(`${what} could not be used (${refused.replace(/\.$/, '')}), so ${instead}`);
+    }
+    const s = state.session;
+    if (s && s.trace.mode === 'steps' && steps !== 'end' && s.steps < steps) {
+      problems.push(`step ${steps.toLocaleString('en')} is past the end: “${shorten(state.word, 40)}” is done after ${s.steps} steps, shown here`);
+    }
+
+    // what is looked at
+    if (want.view !== undefined) {
+      if (!VIEWS.some((v) => v.id === want.view)) problems.push(`there is no view ${quote(want.view)}`);
+      else if (!model.encoderDecoder && ['cross', 'encoder'].includes(want.view)) problems.push(`a decoder-only model has no ${want.view === 'cross' ? 'cross-attention' : 'encoder'} to show`);
+      else state.view = want.view;
+    }
+    if (want.maskOrder !== undefined) {
+      if (want.maskOrder === 'query-key' || want.maskOrder === 'key-query') state.maskOrder = want.maskOrder;
+      else problems.push(`the mask order ${quote(want.maskOrder)} is neither query-key nor key-query`);
+    }
+    for (const [view, here] of Object.entries(want.selection ?? {})) {
+      if (!['self', 'cross', 'encoder'].includes(view) || (!model.encoderDecoder && view !== 'self')) continue;
+      const layers = view === 'encoder' ? c.n_encoder_layers : c.n_decoder_layers;
+      if (isIndex(here?.layer, layers) && (here.head === 'mean' || isIndex(here.head, c.n_heads))) state.selection[view] = { layer: here.layer, head: here.head };
+      else problems.push(`the ${view} view has no layer ${quote(fromZero(here?.layer))}, head ${quote(fromZero(here?.head))} (this model: ${layers} layers × ${c.n_heads} heads)`);
+    }
+    if (want.row !== undefined && want.row !== null) {
+      if (isIndex(want.row, s?.trace.queries.length ?? 0)) state.selectedRow = want.row;
+      else problems.push(`there is no decoder row ${quote(want.row)} at this step`);
+    }
+    if (want.inside !== undefined) {
+      const i = want.inside ?? {};
+      const next = { ...state.inside };
+      const checks = {
+        layer: (x) => isIndex(x, c.n_decoder_layers),
+        head: (x) => isIndex(x, c.n_heads),
+        kind: (x) => x === 'self' || (x === 'cross' && model.encoderDecoder),
+        stage: (x) => isIndex(x, INSIDE_STAGES),
+        box: (x) => Object.hasOwn(BOXES, x) && (model.encoderDecoder || !['cross', 'norm3'].includes(x)),
+        counterpart: (x) => typeof x === 'boolean',
+      };
+      for (const [key, valid] of Object.entries(checks)) {
+        if (i[key] === undefined) continue;
+        if (valid(i[key])) next[key] = i[key];
+        else problems.push(`“open the box” has no ${key} ${quote(['layer', 'head', 'stage'].includes(key) ? fromZero(i[key]) : i[key])}`);
+      }
+      state.inside = next;
+    }
+    if (want.tourStop !== undefined) {
+      if (want.tourStop === null || isIndex(want.tourStop, 1e6)) state.tourStop = want.tourStop;
+      else problems.push(`the tour has no stop ${quote(want.tourStop)}`);
+    }
+    if (problems.length) showMessage(`${heading}: ${problems.join('; ')}.`);
+    return problems;
   }
 
   // ------------------------------------------------------------ public actions
@@ -265,6 +459,16 @@ export function createActions(store) {
       if (s && s.trace.mode === 'steps') while (!s.done && stepOnce());
     }),
 
+    /** One step back (the mask shrinks again). */
+    back: then(() => {
+      const s = state.session;
+      if (s && s.steps > 0) goToStep(s.steps - 1);
+      else stopPlaying();
+    }),
+
+    /** Step n, forward or back (the scrubber). */
+    goToStep: then(goToStep),
+
     /** Back to the first step. */
     reset: then(() => {
       stopPlaying();
@@ -293,13 +497,13 @@ export function createActions(store) {
       rebuild();
     }),
 
-    /** Enter in the word box: decode it afresh and play. */
+    /** Enter in the word box: the word afresh, at step 0. */
     submitWord: then(() => {
+      stopPlaying();
       rebuild();
-      startPlaying();
     }),
 
-    /** An example chip: this word, decoded from the start, playing. */
+    /** An example chip: this word, at step 0. */
     chooseWord: then(chooseWord),
 
     /** "Surprise me": a random held-out word the model can read (else a jumble of an example's letters). */
@@ -369,6 +573,13 @@ export function createActions(store) {
       state.inside = next;
       hideTooltip();
     }),
+
+    /** A whole state at once (a shared link, a tour's stop): see applyState above. Returns the problems. */
+    applyState: (want, options) => {
+      const problems = applyState(want, options);
+      render();
+      return problems;
+    },
 
     /** Enlarges one head (or 'mean') of one layer of a view. */
     selectHead: then((view, layer, head) => {

@@ -12,6 +12,7 @@ import { createPanels } from './panels/index.js';
 import { snapshot } from './snapshot.js';
 import { builtinModel, engineBinary, testWords } from './assets.js';
 import { hideTooltip } from './tooltip.js';
+import { createUrlState } from './url_state.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -19,6 +20,7 @@ const store = createStore();
 const actions = createActions(store);
 store.actions = actions;
 createPanels(store);
+const urlState = createUrlState(store);  // the state in the address (#…), to share a view
 
 Object.defineProperty(window, 'stepwiseState', { get: () => snapshot(store), enumerable: true });
 
@@ -35,10 +37,21 @@ function wireEvents() {
     if (e.key === 'Enter') {
       e.preventDefault();
       actions.submitWord();
+    } else if (e.key === 'ArrowRight' && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      // → steps from the word box when the caret is at the end of the word: there it has nowhere to go,
+      // so a learner who typed a word and reaches for → gets the next step, as everywhere else on the
+      // page; inside the word it still moves the caret (and ← always does: the box is for editing).
+      const box = $('word');
+      if (box.selectionStart === box.value.length && box.selectionEnd === box.value.length) {
+        e.preventDefault();
+        actions.step();
+      }
     }
   });
   $('surprise').addEventListener('click', () => actions.surprise());
   $('step').addEventListener('click', () => actions.step());
+  $('back').addEventListener('click', () => actions.back());
+  $('scrub').addEventListener('input', () => actions.goToStep(Number($('scrub').value)));
   $('play').addEventListener('click', () => actions.togglePlay());
   $('run').addEventListener('click', () => actions.runToEnd());
   $('reset').addEventListener('click', () => actions.reset());
@@ -76,6 +89,9 @@ function wireEvents() {
     if (e.key === 'ArrowRight') {
       e.preventDefault();
       actions.step();
+    } else if (e.key === 'ArrowLeft') {
+      e.preventDefault();
+      actions.back();
     } else if (e.key === ' ') {
       e.preventDefault();  // also keeps a focused button from being clicked: the shortcut wins
       actions.togglePlay();
@@ -118,6 +134,7 @@ async function main() {
     await state.engine;
     const model = await Stepwise.load(builtin.bytes, { name: builtin.name });
     actions.startWith(builtin.name, model);
+    urlState.start();  // then what a shared link asks for
     const info = await Stepwise.info();
     $('engine-info').textContent = `Engine ${info.version}, kernels ${info.kernels}; model ${builtin.name}, ${model.parameters.toLocaleString('en')} parameters.`;
   } catch (error) {

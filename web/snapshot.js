@@ -1,6 +1,7 @@
 // window.stepwiseState, for tests and the curious: a read-only snapshot of what the page shows (the
 // matrices drawn, the tokens, the message), as plain arrays. Reading it changes nothing.
 import { viewData } from './panels/matrix.js';
+import { toHash } from './url_state.js';
 
 const plainRows = (rows) => rows.map((r) => Array.from(r));
 
@@ -51,5 +52,8 @@ export function snapshot(store) {
     encoderAttention: all('encoder', c?.n_encoder_layers ?? 0),
     teacher: t?.teacher ? { ...t.teacher, fed: state.target.text } : null,
     beams: t?.beams ? { live: t.beams.live.map((b) => b.text), results: t.beams.results.map((b) => b.text) } : null,
+    inside: { ...state.inside },
+    tourStop: state.tourStop,
+    address: state.model ? `#${toHash(state)}` : '',  // what the address (#…) holds once the page has written it
   };
 }

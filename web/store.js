@@ -34,6 +34,8 @@ export function createStore() {
       lastPointerDown: 0,
       started: false,         // true once a word was decoded (or tried): until then the stage keeps its HTML
       engine: null,           // the engine's compilation (a promise); every load waits for it
+      reach: null,            // { key, steps, done }: the furthest step this word reached with these settings (the scrubber's end)
+      tourStop: null,         // the guided tour's stop shown (a number; null: no tour), kept in the link
     },
 
     /** Set by web/app.js: what panels call to change the state (web/actions.js). */

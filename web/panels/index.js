@@ -27,6 +27,7 @@ import * as modelPicker from './model_picker.js';
 import * as word from './word.js';
 import * as settings from './settings.js';
 import * as transport from './transport.js';
+import * as timeline from './timeline.js';
 import * as letters from './letters.js';
 import * as output from './output.js';
 import * as tabs from './tabs.js';
@@ -53,6 +54,7 @@ const PANELS = [
   [word, '.word-card'],
   [settings, '.settings-card'],
   [transport, '.decoder-card'],
+  [timeline, '.decoder-card'],
   [letters, '.decoder-card'],
   [output, '.decoder-card'],
   [tabs, '#view-tabs'],
