@@ -12,6 +12,7 @@ import { createPanels } from './panels/index.js';
 import { snapshot } from './snapshot.js';
 import { builtinModel, engineBinary, testWords } from './assets.js';
 import { hideTooltip } from './tooltip.js';
+import { keepsKey } from './keys.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -72,17 +73,17 @@ function wireEvents() {
       if (actions.readSettings().mode === 'steps') actions.reset();
       return;
     }
-    if (isTextEntry(e.target)) return;
+    if (isTextEntry(e.target) || keepsKey(e.target, e.key)) return;  // a focused control keeps its keys
     if (e.key === 'ArrowRight') {
       e.preventDefault();
       actions.step();
     } else if (e.key === ' ') {
-      e.preventDefault();  // also keeps a focused button from being clicked: the shortcut wins
+      e.preventDefault();  // (the page does not scroll)
       actions.togglePlay();
     }
   });
   document.addEventListener('keyup', (e) => {
-    if (e.key === ' ' && !isTextEntry(e.target)) e.preventDefault();
+    if (e.key === ' ' && !isTextEntry(e.target) && !keepsKey(e.target, ' ')) e.preventDefault();
   });
 
   let resizeFrame = 0;
