@@ -13,6 +13,7 @@ import { snapshot } from './snapshot.js';
 import { builtinModel, engineBinary, testWords } from './assets.js';
 import { hideTooltip } from './tooltip.js';
 import { createUrlState } from './url_state.js';
+import { keepsKey } from './keys.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -85,7 +86,7 @@ function wireEvents() {
       if (actions.readSettings().mode === 'steps') actions.reset();
       return;
     }
-    if (isTextEntry(e.target)) return;
+    if (isTextEntry(e.target) || keepsKey(e.target, e.key)) return;  // a focused control keeps its keys
     if (e.key === 'ArrowRight') {
       e.preventDefault();
       actions.step();
@@ -93,12 +94,12 @@ function wireEvents() {
       e.preventDefault();
       actions.back();
     } else if (e.key === ' ') {
-      e.preventDefault();  // also keeps a focused button from being clicked: the shortcut wins
+      e.preventDefault();  // (the page does not scroll)
       actions.togglePlay();
     }
   });
   document.addEventListener('keyup', (e) => {
-    if (e.key === ' ' && !isTextEntry(e.target)) e.preventDefault();
+    if (e.key === ' ' && !isTextEntry(e.target) && !keepsKey(e.target, ' ')) e.preventDefault();
   });
 
   let resizeFrame = 0;

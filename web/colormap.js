@@ -33,8 +33,15 @@ export function viridisCss(t) {
   return `rgb(${r}, ${g}, ${b})`;
 }
 
-/** Black or white, whichever reads better on viridis(t). */
+// WCAG's relative luminance of an sRGB colour (0-255 channels).
+const channel = (c) => (c / 255 <= 0.04045 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+
+/**
+ * Black or white, whichever contrasts more with viridis(t): pure black and white, so that the better of the
+ * two is at least 4.58:1 on any colour (WCAG AA asks 4.5:1 for small text).
+ */
 export function inkOn(t) {
-  const [r, g, b] = viridis(t);
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b > 140 ? '#111318' : '#ffffff';
+  const L = luminance(viridis(t));
+  return (L + 0.05) / 0.05 >= 1.05 / (L + 0.05) ? '#000000' : '#ffffff';
 }

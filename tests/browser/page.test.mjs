@@ -204,7 +204,7 @@ test('sampling with a fixed seed is reproducible; beam search matches the CLI', 
   assert.equal(s.beams.results[0], s.output);
 });
 
-test('keyboard: → steps, space plays and pauses, Esc resets', async () => {
+test('keyboard: → steps, space plays and pauses, Esc resets; a focused button keeps its Space', async () => {
   const { page } = session;
   await baseline(page);
   await typeWord(page, (await exampleWords(page))[0]);
@@ -214,11 +214,16 @@ test('keyboard: → steps, space plays and pauses, Esc resets', async () => {
   assert.equal((await state(page)).steps, 2);
   await page.keyboard.press('Escape');
   assert.equal((await state(page)).steps, 0);
-  await page.click('#step');  // focus on a button: space must still mean play/pause, not "click Step"
+  await page.focus('#step');  // a focused button keeps Space: it presses the button (one step), no play
+  await page.keyboard.press(' ');
+  let s = await state(page);
+  assert.equal(s.steps, 1);
+  assert.equal(s.playing, false);
   await page.$eval('#speed', (s) => { s.value = '4'; });
+  await page.evaluate(() => document.activeElement.blur());  // the page itself: Space plays
   await page.keyboard.press(' ');
   await page.waitForFunction(() => window.stepwiseState.done, null, { timeout: 10000 });
-  const s = await state(page);
+  s = await state(page);
   assert.equal(s.playing, false);
   assert.ok(s.steps > 1);
 });

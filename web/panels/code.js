@@ -28,7 +28,7 @@ export function create(root, store) {
         if (!region) continue;
         blocks.push(el('figure', { class: 'code-region', 'data-region': name },
           el('figcaption', { class: 'dim' }, `${source.file}:${region.line}–${region.line + region.lines.length - 1}`),
-          el('pre', { class: 'code' }, region.lines.map((line, k) => el('span', { class: 'code-line', 'data-line': String(region.line + k) }, line)))));
+          el('pre', { class: 'code', tabindex: '0' }, region.lines.map((line, k) => el('span', { class: 'code-line', 'data-line': String(region.line + k) }, line)))));
       }
       engine.replaceChildren(...blocks);
     },

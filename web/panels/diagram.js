@@ -159,8 +159,7 @@ export class DecoderDiagram {
     for (const g of this.boxes.get('mask') ?? []) {
       g.classList.toggle('off', !on);
       g.dataset.state = on ? 'on' : 'off';
-      g.setAttribute('aria-label', on ? 'Causal mask' : 'Causal mask (switched off)');
-      const lines = g.querySelectorAll('text');
+      const lines = g.querySelectorAll('tspan.line');
       if (lines.length === 2) lines[1].textContent = on ? 'mask' : 'mask (off)';
     }
     const wire = this.wires.get('mask');
@@ -174,19 +173,19 @@ export class DecoderDiagram {
     const clickable = true;  // every box: the attention ones also choose their view
     const g = node('g', { class: `box ${extra} ${clickable ? 'clickable' : ''}`.trim(), 'data-part': part }, parent);
     node('rect', { x, y, width: w, height: h, rx: 6 }, g);
+    // One <text>, a line per <tspan>, a space between them: its text is the box's name ("Masked
+    // self-attention"), read by screen readers as it is drawn. (The space is a chunk of its own, so that
+    // no line is centred with it.)
     const lineHeight = 13;
+    const text = node('text', { 'text-anchor': 'middle' }, g);
     lines.forEach((line, k) => {
-      const t = node('text', {
-        x: x + w / 2,
-        y: y + h / 2 + (k - (lines.length - 1) / 2) * lineHeight + 4,
-        'text-anchor': 'middle',
-      }, g);
-      t.textContent = line;
+      const at = { x: x + w / 2, y: y + h / 2 + (k - (lines.length - 1) / 2) * lineHeight + 4 };
+      if (k) node('tspan', at, text).textContent = ' ';
+      node('tspan', { ...at, class: 'line' }, text).textContent = line;
     });
     if (clickable) {
       g.setAttribute('role', 'button');
       g.setAttribute('tabindex', '0');
-      g.setAttribute('aria-label', lines.join(' '));
       g.addEventListener('click', () => this.onSelect(part));
       g.addEventListener('keydown', (e) => {
         if (e.key === 'Enter' || e.key === ' ') {

@@ -45,6 +45,7 @@ import * as insideHead from './inside_head.js';
 import * as residual from './residual.js';
 import * as code from './code.js';
 import * as kvCache from './kv_cache.js';
+import * as announce from './announce.js';
 
 // Each panel and the element it draws in, in drawing order.
 const PANELS = [
@@ -73,6 +74,8 @@ const PANELS = [
   [code, '#code-panel'],
   [insideHead, '#inside-head'],
   [kvCache, '#kv-cache'],
+  // For screen readers: each step said aloud (a polite live region)
+  [announce, 'body'],
 ];
 
 /** Creates every panel and adds it to the store's render loop. */

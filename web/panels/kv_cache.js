@@ -22,7 +22,7 @@ export function create(root, store) {
   const figure = (id, label) => {
     const canvas = el('canvas', { id: `kv-${id}`, role: 'img' });
     const caption = el('figcaption', {}, label);
-    const f = el('figure', { class: `kv-matrix kv-${id}` }, caption, el('div', { class: 'kv-scroll' }, canvas));
+    const f = el('figure', { class: `kv-matrix kv-${id}` }, caption, el('div', { class: 'kv-scroll', tabindex: '0' }, canvas));
     canvases[id] = { map: new MatrixCanvas(canvas, label), figure: f, caption };
     return f;
   };

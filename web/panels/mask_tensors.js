@@ -16,7 +16,7 @@ export const subsequentMask = (n) => Array.from({ length: n }, (_, i) => Array.f
 /** A tensor as a table: a header row of column indices, then one row per tensor row. */
 function table(values, cell) {
   const n = values.length;
-  const head = el('tr', {}, el('th', {}, ''), ...Array.from({ length: n }, (_, j) => el('th', {}, String(j))));
+  const head = el('tr', {}, el('td', {}, ''), ...Array.from({ length: n }, (_, j) => el('th', {}, String(j))));
   const body = values.map((row, i) => el('tr', {}, el('th', {}, String(i)), ...row.map((v) => {
     const [text, on] = cell(v);
     return el('td', { class: on ? 'on' : '' }, text);
@@ -34,10 +34,10 @@ export function create(root, store) {
     return input;
   });
   const literalCaption = el('p', { class: 'tensor-caption' });
-  const literal = el('div', { class: 'tensor-wrap', id: 'mask-literal' });
+  const literal = el('div', { class: 'tensor-wrap', id: 'mask-literal', tabindex: '0' });
   const literalNote = el('p', { class: 'tensor-note' }, MASK_TENSORS.literalNote);
   const pytorchCaption = el('p', { class: 'tensor-caption' });
-  const pytorch = el('div', { class: 'tensor-wrap', id: 'mask-pytorch' });
+  const pytorch = el('div', { class: 'tensor-wrap', id: 'mask-pytorch', tabindex: '0' });
   const relation = el('p', { class: 'relation', id: 'mask-relation' });
   const off = el('p', { class: 'tensor-note', id: 'mask-off-note' }, MASK_TENSORS.switchedOff);
   root.replaceChildren(

@@ -9,7 +9,8 @@ import * as mask from './mask.js';
 import * as selfAttention from './self_attention.js';
 import * as crossAttention from './cross_attention.js';
 import * as encoderAttention from './encoder_attention.js';
-import { Memo, setAttribute, setProperty, setText } from './util.js';
+import { Memo, setProperty, setText } from './util.js';
+import { MatrixTable } from './matrix_table.js';
 
 /**
  * The views, by id. Each module exports: matrix(trace, { layer, head }) -> what the Heatmap draws (rows,
@@ -44,6 +45,7 @@ export function create(root, store) {
     wrapWidth = now;
     if (store.state.model) requestAnimationFrame(() => store.render());
   }).observe(wrap);
+  const table = new MatrixTable(wrap, 'main-map-table');  // the canvas, as a table for screen readers
   const dataMemo = new Memo();
   const drawMemo = new Memo();
   let data = null;
@@ -57,6 +59,7 @@ export function create(root, store) {
       setText(title, label);
       if (dataMemo.changed(trace, trace?.stepMs.length, trace?.causal, view, layer, head, view === 'mask' ? maskOrder : '')) {
         data = trace ? viewData(trace, view, { layer, head, maskOrder }) : null;
+        table.show(data, label);
         drawMemo.reset();
       }
       if (!data || data.rows.length === 0) {
@@ -74,7 +77,6 @@ export function create(root, store) {
       const decoderRows = MATRICES[view].rowsAreDecoderPositions && !data.keysAsRows;  // rows as keys: no query row
       const row = decoderRows ? selection.row : -1;
       const latest = trace.mode === 'steps' && decoderRows ? trace.queries.length - 1 : -1;
-      setAttribute(canvas, 'aria-label', `${label}: ${data.rows.length} rows`);
       if (wrapWidth < 0) wrapWidth = wrap.clientWidth;  // before the first observation
       const width = Math.max(200, wrapWidth);
       const maxHeight = window.innerWidth < 640 ? 460 : 520;
