@@ -1,6 +1,7 @@
 // Decoding strategies: PCG32, sampling (temperature, top-k, top-p), greedy, beam search, length limits,
 // and the errors of API misuse.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -174,6 +175,50 @@ TEST_CASE("generation stops at </s> or at the length limit", "[decoding]") {
   o.max_length = 2;
   auto limited = run(model, o, kSource);
   CHECK(limited.size() <= 2);
+}
+
+TEST_CASE("replace_last: stepping with the reference fed is the teacher-forced pass, one row at a time (<= 1e-5)", "[decoding]") {
+  const std::string name = GENERATE(from_range(fixtures::names()));
+  auto model = fixtures::load(name);
+  const ModelConfig& c = model->config();
+  for (const json& cs : golden(name)["cases"]) {
+    INFO(name << " target " << cs["target"].dump());
+    const auto source = cs["source"].get<std::vector<int>>();
+    const auto prompt = cs["prompt"].get<std::vector<int>>();
+    const auto target = cs["target"].get<std::vector<int>>();  // <s>, the prompt (decoder-only), the reference
+    const ForwardResult full = forward(*model, source, target, true);
+    Generator g(model, DecodeOptions{});
+    g.start(c.has_encoder() ? source : prompt);
+    const int P = static_cast<int>(prompt.size()), T = static_cast<int>(target.size());
+    for (int i = P; i < T; ++i) {
+      REQUIRE_FALSE(g.done());
+      g.step();
+      const Eigen::Map<const Eigen::RowVectorXf> logits(g.logits().data(), c.target_vocab.size());
+      CHECK((logits - full.logits.row(i)).cwiseAbs().maxCoeff() <= 1e-5);
+      for (int r = 0; r < c.n_decoder_layers * c.n_heads; ++r)
+        CHECK((g.state().self_attention.row(r).head(i + 1) - full.self_attention[r].row(i).head(i + 1)).cwiseAbs().maxCoeff() <= 1e-5);
+      if (i + 1 < T) g.replace_last(target[static_cast<size_t>(i) + 1]);  // fed next, whatever was chosen
+    }
+    CHECK(std::equal(g.output().begin(), g.output().end() - 1, target.begin() + 1 + P));
+  }
+}
+
+TEST_CASE("replace_last: a finished run goes on when </s> is replaced; misuse gets a clear error", "[decoding][errors]") {
+  auto model = fixtures::load("postnorm_relu_sinusoidal");
+  const ModelConfig& c = model->config();
+  Generator g(model, DecodeOptions{});
+  CHECK_THROWS_WITH(g.replace_last(3), Catch::Contains("no token chosen yet"));
+  g.start(kSource);
+  CHECK_THROWS_WITH(g.replace_last(3), Catch::Contains("no token chosen yet"));
+  g.step();
+  CHECK_THROWS_WITH(g.replace_last(c.target_vocab.size()), Catch::Contains("outside the target vocabulary [0, 10)"));
+  CHECK_THROWS_WITH(g.replace_last(-1), Catch::Contains("outside the target vocabulary"));
+  g.replace_last(c.eos);
+  CHECK(g.done());
+  g.replace_last(3);
+  CHECK_FALSE(g.done());
+  CHECK(g.output() == std::vector<int>{3});
+  CHECK_NOTHROW(g.step());
 }
 
 TEST_CASE("API misuse gets a clear error, and the object stays usable", "[decoding][errors]") {

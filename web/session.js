@@ -14,7 +14,10 @@
 // "Open the box" (greedy and sampling runs, started with { probe: true }; and every teacher-forced pass):
 // inside[i] is what the engine recorded inside row i (copies of run.inside()'s views; see insideRow()),
 // insideShared the encoder's output and the cross-attention keys and values, the same for every row.
+// A teacher-forced trace also holds the pass's training loss (loss: run.forward()'s, copied) and what the
+// pass means for training (training: the reference stepped through the KV cache, exposure bias; web/training.js).
 import { StepwiseError } from './stepwise.js';
+import { trainingOf } from './training.js';
 
 const emptyHeads = (layers, heads) => Array.from({ length: layers }, () => Array.from({ length: heads }, () => []));
 
@@ -228,6 +231,7 @@ export class DecoderSession {
     t.dist = [];
     if (rows === 0 || (targetText.trim() === '' && producedIds !== null && !this.decoderOnly)) return null;
     const f = this.#run.forward(targetText, { causal, probe });
+    t.loss = { ...f.loss, nll: Array.from(f.loss.nll) };  // (a copy: the calls below may move the module's memory)
     const T = f.ids.length;
     const S = this.decoderOnly ? 0 : t.input.length;
     const V = m.targetTokens.length;
@@ -296,6 +300,7 @@ export class DecoderSession {
       rowsCompared: P + agree,  // rows firstCompared..rowsCompared-1 were compared
       maxDiff,
     };
+    t.training = trainingOf(m, word, t, target);  // the pass as training sees it (web/training.js)
   }
 
   /**

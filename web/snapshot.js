@@ -2,6 +2,7 @@
 // matrices drawn, the tokens, the message), as plain arrays. Reading it changes nothing.
 import { viewData } from './panels/matrix.js';
 import { toHash } from './url_state.js';
+import { trainingSnapshot } from './training.js';
 
 const plainRows = (rows) => rows.map((r) => Array.from(r));
 
@@ -51,6 +52,8 @@ export function snapshot(store) {
     promptRows: t ? t.promptRows : 0,
     encoderAttention: all('encoder', c?.n_encoder_layers ?? 0),
     teacher: t?.teacher ? { ...t.teacher, fed: state.target.text } : null,
+    // teacher forcing as training (web/training.js), the matrices of the self-attention view's layer and head
+    training: t?.training ? trainingSnapshot(t, state.selection.self) : null,
     beams: t?.beams ? { live: t.beams.live.map((b) => b.text), results: t.beams.results.map((b) => b.text) } : null,
     inside: { ...state.inside },
     tourStop: state.tourStop,

@@ -460,6 +460,27 @@ export class Run {
     };
   }
 
+  /**
+   * Teacher forcing one step at a time (greedy and sampling runs): the token the last step chose becomes
+   * `token` (a token's text or id), so the next step feeds it and the KV cache holds it, as a teacher-forced
+   * pass over the same tokens reads them. ids, tokens and done follow the token fed. Throws StepwiseError
+   * before the first step or for a token the model does not have.
+   */
+  replaceLast(token) {
+    const M = this.#M;
+    const m = this.#model;
+    if (this.beam) throw new StepwiseError('replaceLast: beam search keeps several hypotheses; it replaces tokens in greedy and sampling runs');
+    const id = typeof token === 'string' ? m.targetTokens.indexOf(token) : token;
+    if (typeof token === 'string' && id < 0) throw new StepwiseError(`replaceLast: the model has no token ${describe(token)}`);
+    if (!Number.isInteger(id)) throw new StepwiseError(`replaceLast: a token's text or integer id, got ${describe(token)}`);
+    // (checked here too: the binding takes an int32, so a larger id would wrap into the vocabulary)
+    const V = m.targetTokens.length;
+    if (id < 0 || id >= V) throw new StepwiseError(`replaceLast: token ${id} is outside the target vocabulary [0, ${V})`);
+    callInt(M, M._sw_session_replace_last(this.#handle, id));
+    this.ids[this.ids.length - 1] = id;
+    this.tokens[this.tokens.length - 1] = m.targetTokens[id];
+  }
+
   /** Beam search: the live beams and the finished results, best first, with their text. */
   beamState() {
     const M = this.#M;

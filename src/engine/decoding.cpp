@@ -201,6 +201,13 @@ int Generator::step() {
   return token;
 }
 
+void Generator::replace_last(int token) {
+  if (!started_ || output_.empty()) fail("replace_last: no token chosen yet (step first)");
+  const int V = model_->config().target_vocab.size();
+  if (token < 0 || token >= V) fail("replace_last: token ", token, " is outside the target vocabulary [0, ", V, ")");
+  output_.back() = token;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // BeamSearch
 

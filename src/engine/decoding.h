@@ -68,6 +68,10 @@ class Generator {
   void start(const std::vector<int>& source);
   // Feeds the pending input (<s> first, then the previous choice), chooses the next token, returns it.
   int step();
+  // Teacher forcing one step at a time: the token the last step chose becomes `token` (a reference's),
+  // so the next step feeds it and the KV cache holds the reference, as the teacher-forced pass reads it.
+  // done() then follows `token`. Throws before the first step or for a token outside the vocabulary.
+  void replace_last(int token);
   bool started() const { return started_; }
   bool done() const;            // </s> chosen, or the length limit reached
   int max_new_tokens() const;   // the length limit for this run

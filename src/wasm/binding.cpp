@@ -335,6 +335,14 @@ EMSCRIPTEN_KEEPALIVE int sw_session_step(int s) {
   }, -1);
 }
 
+// Teacher forcing step by step: the token the last step chose becomes `token`, fed by the next step.
+EMSCRIPTEN_KEEPALIVE int sw_session_replace_last(int s, int token) {
+  return guarded([&] {
+    generator_of(session_at(s)).replace_last(token);
+    return 0;
+  }, -1);
+}
+
 EMSCRIPTEN_KEEPALIVE int sw_session_done(int s) {
   return guarded([&] {
     Session& session = session_at(s);

@@ -21,6 +21,9 @@
 // (session.js, run.inside()): open_controls.js (layer and head), residual.js (the block diagram, every
 // box live: its input and output vectors), code.js (the PyTorch and the engine's C++ of the lit box),
 // inside_head.js (one attention head in sub-steps) and kv_cache.js; their words are in web/inside_texts.js.
+//
+// In teacher-forcing mode, training.js shows the pass as training sees it (web/training.js computes it,
+// web/training_texts.js words it): the loss per position, one pass vs step by step, exposure bias.
 import * as message from './message.js';
 import * as lede from './lede.js';
 import * as modelPicker from './model_picker.js';
@@ -46,6 +49,7 @@ import * as residual from './residual.js';
 import * as code from './code.js';
 import * as kvCache from './kv_cache.js';
 import * as announce from './announce.js';
+import * as training from './training.js';
 
 // Each panel and the element it draws in, in drawing order.
 const PANELS = [
@@ -76,6 +80,8 @@ const PANELS = [
   [kvCache, '#kv-cache'],
   // For screen readers: each step said aloud (a polite live region)
   [announce, 'body'],
+  // Teacher forcing as training: the loss, one pass vs step by step, exposure bias
+  [training, '#training'],
 ];
 
 /** Creates every panel and adds it to the store's render loop. */
