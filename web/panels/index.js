@@ -39,6 +39,7 @@ import * as compare from './compare.js';
 import * as heads from './heads.js';
 import * as probabilities from './probabilities.js';
 import * as beams from './beams.js';
+import * as phonemeNote from './phoneme_note.js';
 import * as openControls from './open_controls.js';
 import * as insideHead from './inside_head.js';
 import * as residual from './residual.js';
@@ -55,6 +56,7 @@ const PANELS = [
   [transport, '.decoder-card'],
   [letters, '.decoder-card'],
   [output, '.decoder-card'],
+  [phonemeNote, '#phoneme-note'],
   [tabs, '#view-tabs'],
   [diagram, '.block-panel'],
   [matrix, '.main-view'],
