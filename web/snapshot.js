@@ -50,6 +50,13 @@ export function snapshot(store) {
     promptRows: t ? t.promptRows : 0,
     encoderAttention: all('encoder', c?.n_encoder_layers ?? 0),
     teacher: t?.teacher ? { ...t.teacher, fed: state.target.text } : null,
-    beams: t?.beams ? { live: t.beams.live.map((b) => b.text), results: t.beams.results.map((b) => b.text) } : null,
+    beams: t?.beams ? {
+      live: t.beams.live.map((b) => b.text), results: t.beams.results.map((b) => b.text),
+      width: t.beams.width, lengthPenalty: t.beams.lengthPenalty,
+      // every step's kept hypotheses: { live, finished }, each { tokens, logProb, score, finished, parent }
+      steps: t.beams.steps.map((step) => Object.fromEntries(['live', 'finished'].map((kind) => [kind, step[kind].map((h) => ({
+        tokens: [...h.tokens], logProb: h.logProb, score: h.score, finished: h.finished, parent: h.parent,
+      }))]))),
+    } : null,
   };
 }
