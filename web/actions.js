@@ -48,6 +48,7 @@ export function createActions(store) {
       topP: numberFrom('top-p'),
       seed: numberFrom('seed'),
       beamWidth: numberFrom('beam-width'),
+      lengthPenalty: numberFrom('length-penalty'),
       causal: $('causal').checked,
     };
     return state.settings;

@@ -70,7 +70,7 @@ function wireEvents() {
     // Touch screens have no mouseleave: a tap elsewhere closes the tooltip.
     if (!e.target.closest?.('#main-map, .bar-row, [data-value]')) hideTooltip();
   }, true);
-  for (const id of ['temperature', 'top-k', 'top-p', 'seed', 'beam-width', 'causal']) $(id).addEventListener('change', () => actions.settingsChanged());
+  for (const id of ['temperature', 'top-k', 'top-p', 'seed', 'beam-width', 'length-penalty', 'causal']) $(id).addEventListener('change', () => actions.settingsChanged());
   $('target').addEventListener('change', () => actions.typedTarget($('target').value));
   $('model-select').addEventListener('change', () => actions.selectModel(Number($('model-select').value)));
   $('model-file').addEventListener('change', () => {

@@ -43,9 +43,9 @@ const rowOf = (matrix, i, width, keep = width) => matrix.slice(i * width, i * wi
 
 /** Decoding options for the wrapper from the page's settings. */
 export function decodeOptions(settings) {
-  const { strategy, temperature, topK, topP, seed, beamWidth } = settings;
+  const { strategy, temperature, topK, topP, seed, beamWidth, lengthPenalty } = settings;
   if (strategy === 'sample') return { strategy, temperature, topK, topP, seed };
-  if (strategy === 'beam') return { strategy, beamWidth, nBest: beamWidth };
+  if (strategy === 'beam') return { strategy, beamWidth, nBest: beamWidth, lengthPenalty };
   return { strategy: 'greedy' };
 }
 
@@ -195,7 +195,11 @@ export class DecoderSession {
     const t = this.trace;
     const m = this.model;
     const shown = r.done || r.beams.length === 0 ? r.results[0] : r.beams[0];
-    t.beams = { live: r.beams, results: r.results, shown };
+    // every step's kept hypotheses, for the tree of expansions (panels/beam_tree.js): the live beams and the
+    // ones the step finished, each with `parent`, its beam in the step before (step 0: the empty <s>)
+    const steps = [...(t.beams?.steps ?? []), { live: r.beams, finished: r.finishedNow }];
+    const { beamWidth: width, lengthPenalty } = this.#run.options;
+    t.beams = { live: r.beams, results: r.results, shown, steps, width, lengthPenalty };
     t.done = r.done;
     const ids = shown?.ids ?? [];
     let fed = ids.filter((id) => id !== m.eos).map((id) => m.targetTokens[id]);

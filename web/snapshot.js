@@ -54,9 +54,16 @@ export function snapshot(store) {
     teacher: t?.teacher ? { ...t.teacher, fed: state.target.text } : null,
     // teacher forcing as training (web/training.js), the matrices of the self-attention view's layer and head
     training: t?.training ? trainingSnapshot(t, state.selection.self) : null,
-    beams: t?.beams ? { live: t.beams.live.map((b) => b.text), results: t.beams.results.map((b) => b.text) } : null,
     inside: { ...state.inside },
     tourStop: state.tourStop,
     address: state.model ? `#${toHash(state)}` : '',  // what the address (#…) holds once the page has written it
+    beams: t?.beams ? {
+      live: t.beams.live.map((b) => b.text), results: t.beams.results.map((b) => b.text),
+      width: t.beams.width, lengthPenalty: t.beams.lengthPenalty,
+      // every step's kept hypotheses: { live, finished }, each { tokens, logProb, score, finished, parent }
+      steps: t.beams.steps.map((step) => Object.fromEntries(['live', 'finished'].map((kind) => [kind, step[kind].map((h) => ({
+        tokens: [...h.tokens], logProb: h.logProb, score: h.score, finished: h.finished, parent: h.parent,
+      }))]))),
+    } : null,
   };
 }

@@ -361,6 +361,7 @@ export class Run {
   #M;
   #session;
   #model;
+  #beamBefore = null;  // beam search: beamState() after the last step (null: read it before the next)
 
   constructor(model, M, text, options) {
     this.#M = M;
@@ -419,8 +420,11 @@ export class Run {
 
   /**
    * One decoder step. Greedy/sampling: { id, token, text, position, probs, logits, selfAttention[l][h],
-   * crossAttention[l][h], done }. Beam search: { beams, results, selfAttention, crossAttention, done },
-   * the attention being that of the best live beam.
+   * crossAttention[l][h], done }. Beam search: { beams, results, finished, finishedNow, selfAttention,
+   * crossAttention, done }, the attention being that of the best live beam. Each hypothesis that this
+   * step made (every beam, and finishedNow: the ones it finished) carries `parent`: the index of the
+   * beam it extends among the beams before the step (the engine copies that beam's tokens and appends
+   * one, so the parent is the one beam whose tokens are its own but the last; live beams are distinct).
    */
   step() {
     const M = this.#M;
@@ -429,8 +433,13 @@ export class Run {
     // a run sizes its attention rows for itself: [self, cross] row strides
     const strides = () => i32(M, callPointer(M, M._sw_session_attention_strides(s)), 2);
     if (this.beam) {
+      const before = this.#beamBefore ?? this.beamState();
       const live = callInt(M, M._sw_beam_step(s));
       const state = this.beamState();
+      this.#beamBefore = state;
+      const parentOf = (h) => before.beams.findIndex((b) => b.ids.length === h.ids.length - 1 && b.ids.every((id, k) => id === h.ids[k]));
+      state.beams = state.beams.map((h) => ({ ...h, parent: parentOf(h) }));
+      state.finishedNow = state.finished.slice(before.finished.length).map((h) => ({ ...h, parent: parentOf(h) }));
       let self = [];
       let cross = [];
       if (live > 0) {
@@ -481,7 +490,11 @@ export class Run {
     this.tokens[this.tokens.length - 1] = m.targetTokens[id];
   }
 
-  /** Beam search: the live beams and the finished results, best first, with their text. */
+  /**
+   * Beam search: the live beams (best log-probability first), the results (the n_best finished
+   * hypotheses, best score first) and every hypothesis finished so far (in the order they finished),
+   * with their text.
+   */
   beamState() {
     const M = this.#M;
     const json = JSON.parse(M.UTF8ToString(callPointer(M, M._sw_beam_json(this.#handle))));
@@ -493,7 +506,7 @@ export class Run {
       score: h.score,
       finished: h.finished,
     });
-    return { beams: json.live.map(describe), results: json.results.map(describe) };
+    return { beams: json.live.map(describe), results: json.results.map(describe), finished: json.finished.map(describe) };
   }
 
   /** Runs to the end; returns the output text (the best hypothesis for beam search). */

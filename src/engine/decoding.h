@@ -121,6 +121,9 @@ class BeamSearch {
   void step();  // extends every live beam by one token; allocates nothing
   bool done() const { return done_; }
   const std::vector<Hypothesis>& live() const { return live_; }  // best first
+  // Every hypothesis finished so far, in the order the steps finished them (</s> chosen, or stopped by
+  // the length limit): what results() ranks. A step appends the ones it finishes.
+  const std::vector<Hypothesis>& finished() const { return finished_; }
   // The decoder state of live beam i: its attention rows are the ones that chose its newest token.
   const DecoderState& state(int i) const { return states_.at(static_cast<size_t>(i)); }
   const EncoderOutput& encoder() const { return encoder_; }

@@ -414,7 +414,8 @@ EMSCRIPTEN_KEEPALIVE int sw_beam_step(int s) {
   }, -1);
 }
 
-// JSON: {"live": [...], "results": [...]} with {"tokens", "log_prob", "score", "finished"} each.
+// JSON: {"live": [...], "results": [...], "finished": [...]} with {"tokens", "log_prob", "score", "finished"}
+// each; "finished" lists every finished hypothesis in the order the steps finished them.
 EMSCRIPTEN_KEEPALIVE const char* sw_beam_json(int s) {
   return guarded([&] {
     Session& session = session_at(s);
@@ -425,7 +426,7 @@ EMSCRIPTEN_KEEPALIVE const char* sw_beam_json(int s) {
         out.push_back({{"tokens", h.tokens}, {"log_prob", h.log_prob}, {"score", h.score}, {"finished", h.finished}});
       return out;
     };
-    session.text = nlohmann::json{{"live", list(beam.live())}, {"results", list(beam.results())}}.dump();
+    session.text = nlohmann::json{{"live", list(beam.live())}, {"results", list(beam.results())}, {"finished", list(beam.finished())}}.dump();
     return session.text.c_str();
   }, static_cast<const char*>(nullptr));
 }

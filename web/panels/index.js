@@ -43,6 +43,8 @@ import * as compare from './compare.js';
 import * as heads from './heads.js';
 import * as probabilities from './probabilities.js';
 import * as beams from './beams.js';
+import * as beamTree from './beam_tree.js';
+import * as phonemeNote from './phoneme_note.js';
 import * as openControls from './open_controls.js';
 import * as insideHead from './inside_head.js';
 import * as residual from './residual.js';
@@ -62,6 +64,7 @@ const PANELS = [
   [timeline, '.decoder-card'],
   [letters, '.decoder-card'],
   [output, '.decoder-card'],
+  [phonemeNote, '#phoneme-note'],
   [tabs, '#view-tabs'],
   [diagram, '.block-panel'],
   [matrix, '.main-view'],
@@ -72,6 +75,7 @@ const PANELS = [
   [heads, '#heads-panel'],
   [probabilities, '#next-panel'],
   [beams, '#beams'],
+  [beamTree, '#beam-tree'],
   // Open the box: every number of one decoder step
   [openControls, '#open-box'],
   [residual, '#residual-panel'],

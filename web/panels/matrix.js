@@ -4,6 +4,7 @@
 // Redrawn when the trace, the view, the head, the row or the width changes.
 import { Heatmap } from '../heatmap.js';
 import { el, showTooltip, hideTooltip } from '../tooltip.js';
+import { explainerFor } from '../phonemes.js';
 import { viewTitle } from '../views.js';
 import * as mask from './mask.js';
 import * as selfAttention from './self_attention.js';
@@ -22,6 +23,18 @@ export const MATRICES = { mask, self: selfAttention, cross: crossAttention, enco
 /** What a view shows for a layer and head of a trace (for the page and for window.stepwiseState). */
 export const viewData = (trace, view, selection = {}) => MATRICES[view].matrix(trace, selection);
 
+// The axes that hold the decoder's tokens (the target vocabulary): both for the mask and self-attention,
+// the rows of cross-attention (its keys are letters), none for the encoder.
+const TARGET_AXES = { mask: [true, true], self: [true, true], cross: [true, false], encoder: [false, false] };
+
+// One short line per phoneme of the cell's row and column: "AY1: the vowel of “bite” (…), primary stress".
+function phonemeLinesOf(cell, spec, store) {
+  const explain = explainerFor(store.state.model);
+  const [rows, cols] = TARGET_AXES[store.state.view] ?? [false, false];
+  const tokens = [rows ? spec.rowLabels[cell.i] : null, cols ? spec.colLabels[cell.j] : null];
+  return [...new Set(tokens)].map(explain).filter((x) => x && x.kind !== 'special').map((x) => [el('span', { class: 'dim' }, x.text)]);
+}
+
 export function create(root, store) {
   const title = root.querySelector('#view-title');
   const wrap = root.querySelector('#map-wrap');
@@ -29,7 +42,7 @@ export function create(root, store) {
   const map = new Heatmap(canvas, {
     onHover: (cell, x, y) => {
       if (!store.trace || !map.spec) return;
-      showTooltip(MATRICES[store.state.view].tooltip(cell, map.spec), x, y);
+      showTooltip([...MATRICES[store.state.view].tooltip(cell, map.spec), ...phonemeLinesOf(cell, map.spec, store)], x, y);
     },
     onLeave: hideTooltip,
     onClickRow: (i) => {

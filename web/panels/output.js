@@ -2,6 +2,7 @@
 // outlined; click one to look at the row that wrote it), what it is (a step, done, teacher-forced), and
 // the dictionary's pronunciation of a held-out word. A step appends one token.
 import { el } from '../tooltip.js';
+import { phonemeAttributes } from '../phoneme_tips.js';
 import { Memo, setAttribute, setProperty, setText } from './util.js';
 
 const isSpecial = (token) => /^<\/?(s|pad)>$/.test(token);
@@ -19,7 +20,9 @@ export function create(root, store) {
   function tile(token, i, trace) {
     const prompt = i < trace.promptRows;
     const title = prompt ? `the prompt, position ${i + 1}: given, read by row ${i + 1}` : `produced by row ${i}`;
-    const button = el('button', { type: 'button', class: 'token', title }, token);
+    // a phoneme explains itself in the page's tooltip (web/phoneme_tips.js), which then says the title too
+    const explained = phonemeAttributes(store.state.model, token, title);
+    const button = el('button', { type: 'button', class: 'token', title: explained['data-phoneme'] ? null : title, ...explained }, token);
     button.addEventListener('click', () => store.actions.selectRow(i));
     return button;
   }
@@ -76,7 +79,9 @@ export function create(root, store) {
         const verdict = trace.mode === 'teacher' || !trace.done ? null
           : dictionary.includes(out) ? el('span', { class: 'verdict good' }, '✓ matches') : el('span', { class: 'verdict bad' }, '≠ differs');
         reference.replaceChildren('Dictionary (CMUdict, held out from training): ',
-          ...dictionary.flatMap((p, k) => [k ? ' or ' : '', el('span', { class: 'phones' }, p)]), verdict ? ' ' : '', verdict ?? '');
+          ...dictionary.flatMap((p, k) => [k ? ' or ' : '', el('span', { class: 'phones' },
+            ...p.split(' ').flatMap((ph, j) => [j ? ' ' : '', el('span', phonemeAttributes(store.state.model, ph), ph)]))]),
+          verdict ? ' ' : '', verdict ?? '');
       } else {
         reference.replaceChildren();
       }

@@ -1,9 +1,11 @@
 // The next-token distribution of the row shown: the linear layer and softmax over the last decoder layer,
 // the `top` most likely tokens as bars and one bar for all the others (the token chosen highlighted; with sampling, the model's own
 // softmax at temperature 1 drawn in grey behind the distribution sampled from), and a sentence on how the
-// strategy chose. Hover or tap a bar for its probability and logit.
+// strategy chose. Hover or tap a bar for its probability and logit (and what a phoneme sounds like).
 import { softmax } from '../session.js';
 import { el, showTooltip, hideTooltip } from '../tooltip.js';
+import { explainerFor } from '../phonemes.js';
+import { phonemeLines } from '../phoneme_tips.js';
 import { Memo, fmt, setText, shorten } from './util.js';
 import { OTHERS_LABEL, sampledNote } from '../views.js';
 
@@ -14,6 +16,7 @@ function tooltipOf(info, x, y) {
     [el('strong', { class: 'mono' }, info.token), info.chosen ? el('span', { class: 'dim' }, '  chosen') : ''],
     [`p = ${fmt(info.p)}`, Math.abs(info.p - info.model) > 1e-7 ? el('span', { class: 'dim' }, ` (model: ${fmt(info.model)})`) : ''],
     [el('span', { class: 'dim' }, 'logit '), info.logit.toFixed(4)],
+    ...phonemeLines(info.explanation),
   ], x, y);
 }
 
@@ -22,7 +25,7 @@ function tooltipOf(info, x, y) {
  * softmax (temperature 1), drawn as a grey bar behind the distribution actually used when it differs
  * (sampling with temperature, top-k, top-p).
  */
-function renderDistribution(container, { dist, model, tokens, top = 8 }) {
+function renderDistribution(container, { dist, model, tokens, explain, top = 8 }) {
   const used = dist.probs;
   const order = Array.from(used.keys()).sort((a, b) => Math.max(model[b], used[b]) - Math.max(model[a], used[a]));
   const shown = order.slice(0, top);
@@ -40,7 +43,7 @@ function renderDistribution(container, { dist, model, tokens, top = 8 }) {
       el('span', { class: 'bar-track' }, ghost, fill),
       el('span', { class: 'bar-value' }, percent(used[id])),
     );
-    const hover = (e) => tooltipOf({ id, token: tokens[id], p: used[id], model: model[id], logit: dist.logits[id], chosen: id === dist.chosen }, e.clientX, e.clientY);
+    const hover = (e) => tooltipOf({ id, token: tokens[id], p: used[id], model: model[id], logit: dist.logits[id], chosen: id === dist.chosen, explanation: explain(tokens[id]) }, e.clientX, e.clientY);
     row.addEventListener('mousemove', hover);
     row.addEventListener('click', hover);  // touch screens
     row.addEventListener('mouseleave', hideTooltip);
@@ -106,7 +109,7 @@ export function create(root, store) {
         text = `Greedy decoding takes the most likely token: ${top}. Hover or tap a bar for its logit.`;
       }
       setText(note, text);
-      renderDistribution(box, { dist, model: softmax(dist.logits), tokens });
+      renderDistribution(box, { dist, model: softmax(dist.logits), tokens, explain: explainerFor(model) });
     },
   };
 }
