@@ -21,6 +21,8 @@
 // (session.js, run.inside()): open_controls.js (layer and head), residual.js (the block diagram, every
 // box live: its input and output vectors), code.js (the PyTorch and the engine's C++ of the lit box),
 // inside_head.js (one attention head in sub-steps) and kv_cache.js; their words are in web/inside_texts.js.
+//
+// The guided tour (tour.js; its stops and words in web/tour.js) walks the lesson's ideas over all of these.
 import * as message from './message.js';
 import * as lede from './lede.js';
 import * as modelPicker from './model_picker.js';
@@ -45,6 +47,7 @@ import * as insideHead from './inside_head.js';
 import * as residual from './residual.js';
 import * as code from './code.js';
 import * as kvCache from './kv_cache.js';
+import * as tour from './tour.js';
 
 // Each panel and the element it draws in, in drawing order.
 const PANELS = [
@@ -73,6 +76,8 @@ const PANELS = [
   [code, '#code-panel'],
   [insideHead, '#inside-head'],
   [kvCache, '#kv-cache'],
+  // The guided tour, last: its callout is placed over what the panels above have drawn
+  [tour, '#tour-entry'],
 ];
 
 /** Creates every panel and adds it to the store's render loop. */
