@@ -90,7 +90,7 @@ export function create(root, store) {
   resume.addEventListener('click', () => go(loadProgress()?.stop ?? 1));
 
   // ---------------------------------------------------------------- the card
-  const card = el('aside', { class: 'tour-card', id: 'tour-card', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'tour-title', hidden: true });
+  const card = el('div', { class: 'tour-card', id: 'tour-card', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'tour-title', hidden: true });
   const count = el('span', { class: 'tour-count', id: 'tour-count' });
   const fold = el('button', { type: 'button', class: 'button button-quiet button-small tour-fold', id: 'tour-fold', 'aria-expanded': 'true', 'aria-controls': 'tour-card', title: 'Fold the card to its title and buttons, to see more of the page' }, 'Fold');
   const skip = el('button', { type: 'button', class: 'button button-quiet button-small tour-skip', id: 'tour-skip', title: 'Close the tour (Esc); it resumes where you left it' }, 'Skip tour ×');
@@ -101,7 +101,8 @@ export function create(root, store) {
   const question = el('p', { class: 'tour-question', id: 'tour-question' });
   const answerText = el('p', { id: 'tour-answer-text' });
   const answer = el('details', { class: 'tour-answer', id: 'tour-answer' }, el('summary', {}, 'Show the answer'), answerText);
-  const prev = el('button', { type: 'button', class: 'button', id: 'tour-prev', title: 'Previous stop (p or PageUp)' }, el('span', { 'aria-hidden': 'true' }, '← '), 'Previous');
+  const prev = el('button', { type: 'button', class: 'button', id: 'tour-prev', title: 'Previous stop (p or PageUp)', 'aria-label': 'Previous stop' },
+    el('span', { 'aria-hidden': 'true' }, '←'), el('span', { class: 'tour-word', 'aria-hidden': 'true' }, ' Previous'));
   const next = el('button', { type: 'button', class: 'button button-primary', id: 'tour-next', title: 'Next stop (n or PageDown)' });
   const dots = STOPS.map((stop, k) => {
     const dot = el('button', { type: 'button', class: 'tour-dot', 'data-stop': String(k + 1), 'aria-label': `Stop ${k + 1}: ${stop.title}`, title: `${k + 1}. ${stop.title}` });
@@ -233,7 +234,8 @@ export function create(root, store) {
     setText(title, stop.title);
     link.setAttribute('href', `#tour=${n}`);
     setProperty(prev, 'disabled', n === 1);
-    setText(next, n === N ? 'Finish' : 'Next →');
+    if (n === N) setText(next, 'Finish');
+    else next.replaceChildren('Next', el('span', { 'aria-hidden': 'true' }, ' →'));
     for (const dot of dots) dot.setAttribute('aria-current', String(Number(dot.dataset.stop) === n));
     answer.open = false;
     card.scrollTop = 0;
