@@ -70,10 +70,12 @@ const dictionary = (words, word) => words?.get(word)?.[0] ?? null;
  *                    env: { c (the model's config), words (the held-out words), ownOutput(word) }
  *   callout          what the marker points at: { kind: 'cell', view, layer, head, row, col } (a cell of
  *                    the enlarged matrix), 'box' (a box of the decoder diagram), 'inside' (a number of
- *                    the head walk), 'bar' (a next-token bar), 'beam' (a finished hypothesis); any field
+ *                    the head walk), 'bar' (a next-token bar), 'beam' (a finished hypothesis); value and
+ *                    label: what the marker shows where the page has no cell to read it from; any field
  *                    may be a function of the facts
- *   facts(ctx)       the numbers the texts use; ctx: { trace, model, c, words, run(state) -> trace }
- *   text(f)          a few sentences (paragraphs); callout(f): the sentence about the marked cell
+ *   facts(ctx)       the numbers the texts use; ctx: { trace, model, c, words, run(change) -> the trace of
+ *                    the stop's state with `change` applied: the experiment }
+ *   text(f)          a few sentences (paragraphs); calloutText(f): the sentence about the marked cell
  *   question(f)      "Try it: …": an experiment on the page; answer(f): what it shows, and why
  */
 export const STOPS = [
@@ -108,7 +110,7 @@ export const STOPS = [
       `${f.wrote} p = ${f2(f.p)}${f.top ? ', the most likely phoneme, and greedy decoding wrote it' : ''}.`,
     question: () => 'Press Step → once. What does the block read at its bottom now, and what does it write?',
     answer: (f) => `It reads ${f.reads}, the phoneme it just wrote: the bottom of the diagram now shows <s> ${f.reads}, its own ` +
-      `output so far. Running the same ${f.layers} layers over both positions, it writes ${f.writes} (p = ${f2(f.p2)}).`,
+      `output so far. The same ${f.layers} layers run for that new position, which attends to both (the KV cache keeps the first), and it writes ${f.writes} (p = ${f2(f.p2)}).`,
   },
 
   {
@@ -278,7 +280,7 @@ export const STOPS = [
       };
     },
     text: (f) => [
-      `Teacher forcing feeds the whole reference at once, ${f.queries.join(' ')}, and computes every row in one parallel pass. ` +
+      `Teacher forcing feeds the whole reference at once, one row per position (${f.queries.join(' ')}), and computes every row in one parallel pass. ` +
         `Unmasked, row 0 could read ${f.queries[1]}, the very phoneme it must predict. The causal mask adds −∞ to every score ` +
         'above the diagonal (a key after its query), and the softmax turns e^−∞ into a weight of exactly 0.',
     ],

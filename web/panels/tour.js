@@ -14,7 +14,7 @@
 // The marker is drawn only while the page shows the stop's state (the learner's experiments move it
 // away: then "Show this stop again" brings it back). Positions are read from the layout in an animation
 // frame after the render, never during it.
-import { el } from '../tooltip.js';
+import { el, hideTooltip } from '../tooltip.js';
 import { heatmapOn } from '../heatmap.js';
 import { readable } from '../choices.js';
 import { STOPS, TOUR_NEEDS, TOUR_WORDS, resolveCallout, stopFacts, stopState } from '../tour.js';
@@ -205,6 +205,7 @@ export function create(root, store) {
     const key = e.key;
     if (key === 'Escape') {
       e.preventDefault();
+      hideTooltip();
       close();
     } else if (key === 'n' || key === 'N' || key === 'PageDown') {
       e.preventDefault();
