@@ -8,6 +8,7 @@ import { hideTooltip } from './tooltip.js';
 import { VIEWS } from './views.js';
 import { BOXES, HEAD_STAGES } from './inside_texts.js';
 import { shorten } from './panels/util.js';
+import { STOPS } from './tour.js';
 
 const SPEEDS_MS = [1400, 800, 450, 200, 60];  // pause between steps while playing, slow to fast
 const INSIDE_STAGES = HEAD_STAGES.length;
@@ -416,8 +417,8 @@ export function createActions(store) {
       state.inside = next;
     }
     if (want.tourStop !== undefined) {
-      if (want.tourStop === null || isIndex(want.tourStop, 1e6)) state.tourStop = want.tourStop;
-      else problems.push(`the tour has no stop ${quote(want.tourStop)}`);
+      if (want.tourStop === null || isIndex(want.tourStop - 1, STOPS.length)) state.tourStop = want.tourStop;
+      else problems.push(`the tour has no stop ${quote(want.tourStop)} (its stops are 1 to ${STOPS.length})`);
     }
     if (problems.length) showMessage(`${heading}: ${problems.join('; ')}.`);
     return problems;
@@ -581,6 +582,11 @@ export function createActions(store) {
       render();
       return problems;
     },
+
+    /** The guided tour's stop shown (counted from 1, web/tour.js), or null to close the tour; nothing else changes. */
+    setTourStop: then((stop) => {
+      if (stop === null || (Number.isInteger(stop) && stop >= 1 && stop <= STOPS.length)) state.tourStop = stop;
+    }),
 
     /** Enlarges one head (or 'mean') of one layer of a view. */
     selectHead: then((view, layer, head) => {

@@ -12,6 +12,11 @@ const SANS = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-
 const INK = '#1d2129';
 const MUTED = '#6b7280';
 const ACCENT = '#d9480f';
+// canvas -> the Heatmap drawing on it (heatmapOn): what the guided tour asks where a cell is
+const drawnOn = new WeakMap();
+
+/** The Heatmap that draws on `canvas`, or null. */
+export const heatmapOn = (canvas) => drawnOn.get(canvas) ?? null;
 
 // Hatching for masked cells: light for attention maps, dark for the mask itself.
 function hatch(ctx, x, y, w, h, background, stroke, spacing) {
@@ -39,6 +44,7 @@ export class Heatmap {
     this.spec = null;
     this.layout = null;
     this.hover = null;
+    drawnOn.set(canvas, this);
     if (!thumbnail) {
       canvas.addEventListener('mousemove', (e) => this.#pointer(e, onHover, onLeave));
       canvas.addEventListener('mouseleave', () => this.#leave(onLeave));
@@ -234,6 +240,13 @@ export class Heatmap {
     ctx.lineWidth = 1;
     ctx.strokeStyle = INK;
     ctx.strokeRect(L.x0 + j * c - 0.5, L.y0 + i * c - 0.5, c - L.gap + 1, c - L.gap + 1);
+  }
+
+  /** Where cell (i, j) was last drawn, in CSS pixels from the canvas's top-left corner, or null. */
+  cellRect(i, j) {
+    const L = this.layout;
+    if (!L || !this.spec || !(i >= 0 && i < this.spec.rows.length && j >= 0 && j < this.spec.nCols)) return null;
+    return { x: L.x0 + j * L.cell, y: L.y0 + i * L.cell, width: L.cell - L.gap, height: L.cell - L.gap };
   }
 
   /** The cell under a mouse event: { i, j, value, masked } or null. */

@@ -35,7 +35,7 @@ export function createStore() {
       started: false,         // true once a word was decoded (or tried): until then the stage keeps its HTML
       engine: null,           // the engine's compilation (a promise); every load waits for it
       reach: null,            // { key, steps, done }: the furthest step this word reached with these settings (the scrubber's end)
-      tourStop: null,         // the guided tour's stop shown (a number; null: no tour), kept in the link
+      tourStop: null,         // the guided tour's stop shown, from 1 as its card counts (web/tour.js; null: no tour), kept in the link
     },
 
     /** Set by web/app.js: what panels call to change the state (web/actions.js). */

@@ -24,6 +24,7 @@
 //
 // In teacher-forcing mode, training.js shows the pass as training sees it (web/training.js computes it,
 // web/training_texts.js words it): the loss per position, one pass vs step by step, exposure bias.
+// The guided tour (tour.js; its stops and words in web/tour.js) walks the lesson's ideas over all of these.
 import * as message from './message.js';
 import * as lede from './lede.js';
 import * as modelPicker from './model_picker.js';
@@ -52,6 +53,7 @@ import * as code from './code.js';
 import * as kvCache from './kv_cache.js';
 import * as announce from './announce.js';
 import * as training from './training.js';
+import * as tour from './tour.js';
 
 // Each panel and the element it draws in, in drawing order.
 const PANELS = [
@@ -86,6 +88,8 @@ const PANELS = [
   [announce, 'body'],
   // Teacher forcing as training: the loss, one pass vs step by step, exposure bias
   [training, '#training'],
+  // The guided tour, last: its callout is placed over what the panels above have drawn
+  [tour, '#tour-entry'],
 ];
 
 /** Creates every panel and adds it to the store's render loop. */
