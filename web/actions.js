@@ -15,7 +15,7 @@ const INSIDE_STAGES = HEAD_STAGES.length;
 const MAX_MODEL_BYTES = 512 * 1024 * 1024;
 const $ = (id) => document.getElementById(id);
 // The decoding form's number fields: setting -> the input's id
-const NUMBER_FIELDS = { temperature: 'temperature', topK: 'top-k', topP: 'top-p', seed: 'seed', beamWidth: 'beam-width' };
+const NUMBER_FIELDS = { temperature: 'temperature', topK: 'top-k', topP: 'top-p', seed: 'seed', beamWidth: 'beam-width', lengthPenalty: 'length-penalty' };
 
 function numberFrom(id) {
   const input = $(id);
@@ -286,7 +286,7 @@ export function createActions(store) {
    * a guided tour's stop. Every field is optional; one left out stays as it is:
    *   model                 a model's name (state.models)
    *   word, target          the word; the reference teacher forcing feeds
-   *   mode, strategy, temperature, topK, topP, seed, beamWidth, causal    the decoding form
+   *   mode, strategy, temperature, topK, topP, seed, beamWidth, lengthPenalty, causal    the decoding form
    *   step                  how many steps are decoded (a number, or 'end')
    *   view, maskOrder       the matrix enlarged; how the mask is drawn
    *   selection             view -> { layer, head } (0-based; head a number or 'mean')
@@ -325,7 +325,7 @@ export function createActions(store) {
     for (const [key, id] of Object.entries(NUMBER_FIELDS)) {
       if (want[key] === undefined) continue;
       if (typeof want[key] === 'number' && Number.isFinite(want[key])) form[key] = want[key];
-      else problems.push(`${id.replace('-width', ' width')} ${quote(want[key])} is not a number, so it stays ${$(id).value}`);
+      else problems.push(`${id.replace('-width', ' width').replace('length-penalty', 'length penalty α')} ${quote(want[key])} is not a number, so it stays ${$(id).value}`);
     }
     if (typeof want.causal === 'boolean') form.causal = want.causal;
     else if (want.causal !== undefined) problems.push(`causal ${quote(want.causal)} is neither on nor off`);

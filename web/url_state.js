@@ -5,6 +5,7 @@
 //
 //   #model=g2p-cmudict.safetensors&word=knight&mode=steps&strategy=sample&temperature=1.5&topk=0&topp=1
 //    &seed=7&step=3&view=cross&self=3.mean&cross=2.3&encoder=3.mean&open=3.1.self.1.self
+//   (beam search: &strategy=beam&beam=5&alpha=1, its width and length penalty α)
 //
 // Layers, heads and the head walk's sub-steps count from 1, as the page labels them; rows (decoder
 // positions) from 0, as the trace does. The address follows the page with history.replaceState (no new
@@ -15,9 +16,9 @@
 import { targetPresets } from './choices.js';
 
 // One key per field, in the order the address lists them.
-const KEYS = ['model', 'word', 'mode', 'strategy', 'temperature', 'topk', 'topp', 'seed', 'beam', 'causal', 'ref', 'step',
+const KEYS = ['model', 'word', 'mode', 'strategy', 'temperature', 'topk', 'topp', 'seed', 'beam', 'alpha', 'causal', 'ref', 'step',
   'view', 'self', 'cross', 'encoder', 'order', 'row', 'open', 'tour'];
-const NUMBER_KEYS = { temperature: 'temperature', topk: 'topK', topp: 'topP', seed: 'seed', beam: 'beamWidth' };
+const NUMBER_KEYS = { temperature: 'temperature', topk: 'topK', topp: 'topP', seed: 'seed', beam: 'beamWidth', alpha: 'lengthPenalty' };
 // At most one address write per this many milliseconds: Chromium warns in the console and throttles a
 // page that calls history.replaceState too often (playing at full speed steps every 60 ms).
 const MIN_WRITE_GAP_MS = 250;
@@ -45,7 +46,7 @@ export function toHash(state) {
   p.set('mode', s.mode);
   if (s.mode === 'steps') {
     p.set('strategy', s.strategy);
-    const keys = s.strategy === 'sample' ? ['temperature', 'topk', 'topp', 'seed'] : s.strategy === 'beam' ? ['beam'] : [];
+    const keys = s.strategy === 'sample' ? ['temperature', 'topk', 'topp', 'seed'] : s.strategy === 'beam' ? ['beam', 'alpha'] : [];
     for (const key of keys) if (Number.isFinite(s[NUMBER_KEYS[key]])) p.set(key, String(s[NUMBER_KEYS[key]]));
     p.set('step', String(state.session?.steps ?? 0));
   } else {

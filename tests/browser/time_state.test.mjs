@@ -336,13 +336,15 @@ test('a link restores the state from file:// too', async () => {
 
 test('a hand-written link; the tour stop round-trips', async () => {
   const words = await exampleWords(session.page);
-  const hash = `#word=${words[3]}&mode=steps&strategy=beam&beam=3&step=2&view=encoder&self=1.2&cross=2.mean&encoder=2.4&order=key-query&row=1&open=2.3.cross.4.ffn&tour=5`;
+  const hash = `#word=${words[3]}&mode=steps&strategy=beam&beam=3&alpha=0.5&step=2&view=encoder&self=1.2&cross=2.mean&encoder=2.4&order=key-query&row=1&open=2.3.cross.4.ffn&tour=5`;
   const { page, errors, context } = await openPage(browser, `${server.url}${hash}`);
   const s = await state(page);
   assert.equal(s.message, null, s.message?.text);
   assert.equal(s.word, words[3]);
   assert.equal(s.strategy, 'beam');
   assert.equal(await page.inputValue('#beam-width'), '3');
+  assert.equal(await page.inputValue('#length-penalty'), '0.5');
+  assert.equal(s.beams.lengthPenalty, 0.5);
   assert.equal(s.steps, 2);
   assert.equal(s.view, 'encoder');
   assert.deepEqual(s.selection, { layer: 1, head: 3 });
@@ -353,6 +355,7 @@ test('a hand-written link; the tour stop round-trips', async () => {
   await page.click('#step');
   const written = await settledHash(page);
   assert.ok(written.includes('tour=5'), written);
+  assert.ok(written.includes('alpha=0.5'), written);
   await page.click('#tab-self');
   assert.deepEqual((await state(page)).selection, { layer: 0, head: 1 });
   assert.deepEqual(errors, []);
