@@ -172,6 +172,12 @@ export function create(root, store) {
       const first = twins.first;
       maps.forced.draw(spec(twins.forced, (i, j) => training.causal && j > i + first), half, { maxHeight: 420 });
       maps.stepped.draw(spec(twins.stepped, (i, j) => j > i + first), half, { maxHeight: 420 });
+      // the canvases' names for a screen reader: what each matrix is and its size (the tooltip has each cell)
+      const where = `layer ${layer + 1}, ${headName(head, c.n_heads)}`;
+      for (const id of ['forced', 'stepped']) {
+        const caption = id === 'forced' ? T.TWIN_CAPTIONS.forced(training.causal) : T.TWIN_CAPTIONS.stepped;
+        maps[id].canvas.setAttribute('aria-label', `Self-attention weights, ${where}, ${caption}: ${twins[id].length} query rows × ${n} keys`);
+      }
       diff.className = `twins-diff ${training.causal ? 'equal' : 'leak'}`;
       diff.dataset.shown = String(twins.maxDiff);
       diff.dataset.all = String(training.stepped.maxDiff);
