@@ -159,7 +159,7 @@ test('the dictionary line of a held-out word explains its phonemes', async () =>
   const words = await page.evaluate(() => document.querySelectorAll('#examples .chip').length);
   assert.ok(words > 0);
   await page.click('#surprise');
-  await page.waitForFunction(() => window.stepwiseState.done || window.stepwiseState.steps > 0);
+  assert.equal((await state(page)).steps, 0, 'the held-out word waits at step 0');
   await page.click('#run');
   await page.waitForFunction(() => window.stepwiseState.done);
   const spans = page.locator('#reference .phones [data-phoneme]');
@@ -177,7 +177,9 @@ test('a model with another vocabulary gets no explanation and no stress note', a
   const name = 'postnorm_relu_sinusoidal.safetensors';
   await page.setInputFiles('#model-file', { name, mimeType: 'application/octet-stream', buffer: readFileSync(path.join(FIXTURES, name)) });
   await page.waitForFunction((n) => window.stepwiseState.model?.name === n && window.stepwiseState.ready, name);
-  await page.click('label[for="strategy-greedy"]');  // (a new model decodes its word to the end)
+  await page.click('label[for="strategy-greedy"]');
+  await page.click('#run');  // a new model's word starts at step 0: decode it to the end
+  await page.waitForFunction(() => window.stepwiseState.done);
   const s = await state(page);
   assert.ok(s.done && s.produced.length > 0);
   assert.equal(await page.locator('[data-phoneme]').count(), 0, 'no token explained');
