@@ -415,6 +415,13 @@ test('screenshots: a stop at 1440 × 900 and on a phone (390 × 844)', async () 
   await checkStop(wide.page, 4, { cli: false });
   await wide.page.mouse.move(0, 0);
   await screenshot(wide.page, 'tour-1440');
+  // Previous, the dots and Next fit in the card, wide and on a phone (the last stop's Finish too)
+  const navFits = (page) => page.evaluate(() => {
+    const inner = document.getElementById('tour-card').getBoundingClientRect();
+    return ['tour-prev', 'tour-next'].map((id) => document.getElementById(id).getBoundingClientRect())
+      .every((r) => r.left >= inner.left && r.right <= inner.right - 8);
+  });
+  assert.ok(await navFits(wide.page), 'Previous and Next inside the card (1440)');
   const phone = await open(`${server.url}#tour=4`, { width: 390, height: 844 });
   await atStop(phone.page, 4);
   // on a phone the card is a sheet at the bottom, the marked cell above it
@@ -422,6 +429,12 @@ test('screenshots: a stop at 1440 × 900 and on a phone (390 × 844)', async () 
   assert.ok(sheet.width >= 389 && sheet.bottom <= 845, JSON.stringify(sheet));
   assert.ok(marker.bottom <= sheet.top && marker.top >= 0, `the marked cell shows above the card: ${JSON.stringify({ marker, sheet })}`);
   await screenshot(phone.page, 'tour-390');
+  assert.ok(await navFits(phone.page), 'Previous and Next inside the card (390)');
+  for (const page of [wide.page, phone.page]) {
+    await page.click('.tour-dot[data-stop="8"]');
+    await atStop(page, 8);
+    assert.ok(await navFits(page), `Previous and Finish inside the card (${page.viewportSize().width})`);
+  }
   await phone.page.click('#tour-fold');
   assert.equal(await phone.page.isVisible('#tour-body'), false, 'folded');
   assert.equal(await phone.page.isVisible('#tour-next'), true);
