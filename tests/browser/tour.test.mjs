@@ -429,6 +429,12 @@ test('screenshots: a stop at 1440 × 900 and on a phone (390 × 844)', async () 
   assert.ok(sheet.width >= 389 && sheet.bottom <= 845, JSON.stringify(sheet));
   assert.ok(marker.bottom <= sheet.top && marker.top >= 0, `the marked cell shows above the card: ${JSON.stringify({ marker, sheet })}`);
   await screenshot(phone.page, 'tour-390');
+  // the step controls, fixed at the bottom of a phone's screen while stepping, are not under the card
+  const stepReachable = (page) => page.evaluate(() => {
+    const r = document.getElementById('step').getBoundingClientRect();
+    return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)?.closest('#step') !== null;
+  });
+  assert.ok(await stepReachable(phone.page), 'Step is not covered by the card (390)');
   assert.ok(await navFits(phone.page), 'Previous and Next inside the card (390)');
   for (const page of [wide.page, phone.page]) {
     await page.click('.tour-dot[data-stop="8"]');
@@ -438,6 +444,7 @@ test('screenshots: a stop at 1440 × 900 and on a phone (390 × 844)', async () 
   await phone.page.click('#tour-fold');
   assert.equal(await phone.page.isVisible('#tour-body'), false, 'folded');
   assert.equal(await phone.page.isVisible('#tour-next'), true);
+  assert.ok(await stepReachable(phone.page), 'Step is not covered by the folded card (390)');
   assert.deepEqual([...wide.errors, ...phone.errors], []);
   await close(wide);
   await close(phone);

@@ -324,12 +324,24 @@ export function create(root, store) {
     return { rect: { left: r.left, top: r.top, width: r.width, height: r.height }, value, label };
   }
 
+  // On a phone the step controls are fixed at the bottom of the screen while stepping (style.css): the
+  // card, a sheet at the bottom too, stands on them rather than over them, so that Step, Back and the
+  // scrubber stay in reach for the stops' experiments.
+  function dockAboveControls() {
+    const transport = document.querySelector('.transport');
+    const fixed = transport && !card.hidden && getComputedStyle(transport).position === 'fixed';
+    const height = fixed ? Math.ceil(transport.getBoundingClientRect().height) : 0;
+    setProperty(card.style, 'bottom', fixed ? `${height}px` : '');
+    setProperty(card.style, 'maxHeight', fixed ? `min(40vh, calc(100vh - ${height + 160}px))` : '');
+  }
+
   // After the layout: the marker over its target (or hidden), the card on the side away from it, and on a
   // new stop the page scrolled so that the target shows beside (desktop) or above (phone) the card.
   let frame = 0;
   function place() {
     cancelAnimationFrame(frame);
     frame = requestAnimationFrame(() => {
+      dockAboveControls();
       const found = shown !== null && showsStop() ? target() : null;
       if (!found) {
         marker.hidden = true;
@@ -340,7 +352,7 @@ export function create(root, store) {
       if (scrollPending) {
         scrollPending = false;
         const { rect } = found;
-        const free = phone ? window.innerHeight - card.offsetHeight : window.innerHeight;
+        const free = phone ? card.getBoundingClientRect().top : window.innerHeight;
         const wanted = phone ? Math.max(12, (free - rect.height) / 3) : Math.max(12, (free - rect.height) * 0.4);
         window.scrollBy({ top: rect.top - wanted, behavior: 'instant' });
         place();
