@@ -7,8 +7,10 @@ export const HEAD_STAGES = [
   {
     id: 'qk',
     title: 'q and the keys',
-    text: ({ kind, dk, keys }) => kind === 'self'
-      ? `This position's query q (its ${dk} numbers in this head) and the keys of the ${keys} positions written so far, one row each.`
+    text: ({ kind, dk, keys, teacherForced, causal = true }) => kind === 'self'
+      ? (teacherForced
+        ? `This position's query q (its ${dk} numbers in this head) and the keys of all ${keys} positions the teacher-forced pass fed, one row each${causal ? ': the mask (sub-step 4) hides the later ones' : ', all of them read: the causal mask is off'}.`
+        : `This position's query q (its ${dk} numbers in this head) and the keys of the ${keys} positions written so far, one row each.`)
       : `This position's query q (its ${dk} numbers in this head) and the keys of your ${keys} letters, made once from the encoder's output.`,
   },
   {
@@ -24,8 +26,9 @@ export const HEAD_STAGES = [
   {
     id: 'mask',
     title: '+ mask',
-    text: ({ kind, teacherForced }) => {
+    text: ({ kind, teacherForced, causal = true }) => {
       if (kind === 'cross') return 'Cross-attention has no mask: every letter of the word is there from the start, and every position may look at all of them.';
+      if (teacherForced && !causal) return 'Teacher forcing computes every row at once, so row i also holds scores for the positions after it; the causal mask is off, so nothing is added (the mask row is all 0) and the softmax gives those later positions weight too: row i reads the future.';
       if (teacherForced) return 'Teacher forcing computes every row at once, so row i also holds scores for the positions after it: the mask adds −∞ there (0 elsewhere) and the softmax turns them into exactly 0.';
       return 'Nothing to mask: stepping, the cache holds only positions 0 … i, so the future is simply not there yet. The teacher-forced pass over the same tokens computes every row at once and needs the mask; its row is below.';
     },
@@ -82,7 +85,8 @@ export const BOXES = {
   norm1: { title: 'LayerNorm 1', caption: (c) => normCaption(c, 'masked self-attention') },
   self: {
     title: 'Masked self-attention',
-    caption: (c) => `${c.n_heads} heads over the positions so far (the KV cache). Its output is added to the stream${c.norm_first ? '' : ', then normalised'}.`,
+    // teacher: the row comes from the teacher-forced pass; causal: whether that pass masked the future
+    caption: (c, { teacher = false, causal = true } = {}) => `${c.n_heads} heads over ${!teacher ? 'the positions so far (the KV cache)' : causal ? 'this position and the ones before it (the causal mask), every row in one pass' : 'every position, the later ones too (the causal mask is off), every row in one pass'}. Its output is added to the stream${c.norm_first ? '' : ', then normalised'}.`,
   },
   norm2: { title: 'LayerNorm 2', caption: (c) => normCaption(c, c.architecture === 'encoder-decoder' ? 'cross-attention' : 'the feed-forward') },
   cross: {
@@ -190,6 +194,7 @@ export function stepCost(c, p, S) {
 export const KV_NOTE = {
   steps: 'Each step appends one row (outlined) to each layer\'s key and value cache and reads all of them; the cross-attention keys and values were computed once, from the encoder, before the first step.',
   teacher: 'Teacher forcing has no cache: one pass computes the keys and values of every position at once, and the mask keeps each row from reading the later ones.',
+  teacherOpen: 'Teacher forcing has no cache: one pass computes the keys and values of every position at once; the causal mask is off, so each row reads the later ones too.',
 };
 
 /** The engine's regions (`// [box: NAME]` in src/engine/transformer.cpp) shown for each box. */

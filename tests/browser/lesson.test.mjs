@@ -101,6 +101,23 @@ test('each mode: captions, notes, legend, diagram mask box and next-token bars f
     if (!on) assert.match(note, /switched off/);
     await checkMaskState(page, on, `teacher, mask ${on ? 'on' : 'off'}`);
     await checkBars(page, `teacher, mask ${on}`);
+    // Open the box says the same: one pass and no cache, the mask as it is
+    await page.click('#stream-diagram [data-part="self"]');
+    const residual = await text(page, '#residual-note');
+    assert.doesNotMatch(residual, /KV cache|so far/, residual);
+    assert.match(residual, on ? /ones before it \(the causal mask\), every row in one pass/ : /the later ones too \(the causal mask is off\)/, residual);
+    const kv = await text(page, '#kv-note');
+    assert.equal(/the mask keeps each row from reading the later ones/.test(kv), on, kv);
+    if (!on) assert.match(kv, /the causal mask is off/);
+    await page.focus('#inside-head');
+    for (let k = 0; k < 3; k++) await page.keyboard.press(']');
+    const keys = await text(page, '#inside-head section[data-stage="qk"] .stage-text');
+    assert.doesNotMatch(keys, /written so far/, keys);
+    assert.equal(/the mask \(sub-step 4\) hides the later ones/.test(keys), on, keys);
+    assert.match(await page.textContent('#inside-head section[data-stage="qk"]'), /K: the keys of the whole pass \(self_attention\.key\)/);
+    const mask = await text(page, '#inside-head section[data-stage="mask"] .stage-text');
+    assert.match(mask, on ? /the mask adds −∞ there/ : /the causal mask is off, so nothing is added/, mask);
+    for (let k = 0; k < 3; k++) await page.keyboard.press('[');
   }
   await page.click('#causal-switch');
   assert.equal((await state(page)).causal, true);

@@ -94,7 +94,7 @@ function draw({ trace, record, c, kind, layer, head, stage, inside, store, row }
   const keysData = kind === 'self' ? L.cache.key : trace.insideShared.cross[layer].key;
   const n = H.raw.length;
   const labels = keyLabels.slice(0, n);
-  const params = { kind, dk, keys: keyRows, heads: c.n_heads, dModel: d, teacherForced: record.teacherForced };
+  const params = { kind, dk, keys: keyRows, heads: c.n_heads, dModel: d, teacherForced: record.teacherForced, causal: trace.causal !== false };
   const sections = [];
   const section = (k, ...content) => {
     const s = HEAD_STAGES[k];
@@ -108,7 +108,9 @@ function draw({ trace, record, c, kind, layer, head, stage, inside, store, row }
         section(k,
           caption(`q (head ${head + 1}: columns ${from}…${to - 1} of ${kind}_attention.query)`),
           strip(L.vectors[`${kind}_attention.query`].slice(from, to), { name: 'q', className: 'wide' }),
-          caption(kind === 'self' ? `K: the cached keys (cache.key), one row per position` : 'K: the cross-attention keys (cross_cache.key), one row per letter'),
+          caption(kind === 'self'
+            ? (record.teacherForced ? 'K: the keys of the whole pass (self_attention.key), one row per position' : 'K: the cached keys (cache.key), one row per position')
+            : `K: the cross-attention keys (${record.teacherForced ? 'cross_attention.key' : 'cross_cache.key'}), one row per letter`),
           matrixRows(keysData, { rows: keyRows, cols: d, from, to, labels: keyLabels, name: 'k', marked: kind === 'self' && !record.teacherForced ? keyRows - 1 : -1 }));
         break;
       case 'raw':

@@ -51,7 +51,7 @@ export function create(root, store) {
       setText(formula, KV_FORMULA({ cross: model.encoderDecoder }));
       const notes = [];
       if (!record) notes.push(trace?.strategy === 'beam' ? BEAM_NOTE : NO_STEP_NOTE);
-      else notes.push(record.teacherForced ? KV_NOTE.teacher : KV_NOTE.steps);
+      else notes.push(!record.teacherForced ? KV_NOTE.steps : trace.causal === false ? KV_NOTE.teacherOpen : KV_NOTE.teacher);
       if (!model.encoderDecoder) notes.push(DECODER_ONLY_NOTE);
       setText(note, notes.join(' '));
       mats.hidden = !record;

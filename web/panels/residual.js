@@ -93,7 +93,7 @@ export function create(root, store) {
       const perLayer = !['embed', 'final', 'next'].includes(box);
       setText(title, `${info.title}${perLayer ? ` · layer ${layer + 1}` : ''}`);
       if (!memo.changed(trace, trace?.inside?.length, row, box, layer, model)) return;
-      const notes = [info.caption(c)];
+      const notes = [info.caption(c, { teacher: Boolean(record?.teacherForced), causal: trace?.causal !== false })];
       if (!model.encoderDecoder) notes.push(DECODER_ONLY_NOTE);
       if (!record) notes.push(trace?.strategy === 'beam' ? BEAM_NOTE : NO_STEP_NOTE);
       setText(note, notes.join(' '));
