@@ -349,9 +349,12 @@ function suite(launch) {
     const s = await state(tab);
     assert.equal(s.model.builtin, true);
     assert.equal(s.message, null, 'no message after loading');
-    assert.ok(s.done, 'the first example is decoded on load');
     const words = (await exampleWords(tab)).slice(0, 3);
     assert.equal(words.length, 3);
+    // the first example waits at step 0 (since issue 10: every word starts there, Step enabled)
+    assert.equal(s.word, words[0]);
+    assert.equal(s.steps, 0, 'the first example waits at step 0 on load');
+    assert.equal(s.done, false);
     const native = nativeGenerate(model, words);
     for (const word of words) await stepsLikeTheCli(tab, word, native);
   });
