@@ -1,11 +1,11 @@
 // A heatmap on a canvas: rows x columns of weights in viridis, with the actual tokens on the axes, masked
 // (-inf) cells hatched, one row outlined, and hit-testing for hover and click. Drawn by the enlarged matrix
 // (web/panels/matrix.js) and the thumbnails (web/panels/heads.js). A canvas keeps its backing store while
-// its size stays the same.
+// it is large enough (web/canvas.js), so a step that adds a row redraws on the same one.
 //
 //   const map = new Heatmap(canvas, { onHover, onLeave, onClickRow });
 //   map.draw({ rows, rowLabels, colLabels, masked: (i, j) => j > i, highlightRow, latestRow, ... }, width);
-import { viridis } from './colormap.js';
+import { hatchPattern, setCanvasSize, setExactSize, viridisStyle } from './canvas.js';
 
 const MONO = '"SF Mono", ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace';
 const SANS = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
@@ -13,24 +13,9 @@ const INK = '#1d2129';
 const MUTED = '#6b7280';
 const ACCENT = '#d9480f';
 
-// Hatching for masked cells: light for attention maps, dark for the mask itself.
-function hatch(ctx, x, y, w, h, background, stroke, spacing) {
-  ctx.fillStyle = background;
-  ctx.fillRect(x, y, w, h);
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(x, y, w, h);
-  ctx.clip();
-  ctx.strokeStyle = stroke;
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  for (let d = -h; d < w; d += spacing) {
-    ctx.moveTo(x + d, y + h);
-    ctx.lineTo(x + d + h, y);
-  }
-  ctx.stroke();
-  ctx.restore();
-}
+// Masked cells are hatched (canvas.js hatchPattern): light for attention maps, dark for the mask itself.
+const HATCH_WEIGHTS = ['#eceef2', '#cfd3da'];
+const HATCH_MASK = ['#3a3f4b', '#596070'];
 
 export class Heatmap {
   constructor(canvas, { thumbnail = false, onHover = null, onLeave = null, onClickRow = null } = {}) {
@@ -89,18 +74,14 @@ export class Heatmap {
       L.width = Math.max(width, left + cell * nCols + right);
       L.height = top + cell * Math.max(nRows, 1) + 8;
     }
+    L.dpr = dpr;
     this.layout = L;
-    const cssWidth = `${L.width}px`;
-    const cssHeight = `${L.height}px`;
-    if (canvas.style.width !== cssWidth) canvas.style.width = cssWidth;
-    if (canvas.style.height !== cssHeight) canvas.style.height = cssHeight;
-    // A new size means a new backing store (and a reset context); the same size, only a clear.
-    const pixelWidth = Math.round(L.width * dpr);
-    const pixelHeight = Math.round(L.height * dpr);
-    if (canvas.width !== pixelWidth) canvas.width = pixelWidth;
-    if (canvas.height !== pixelHeight) canvas.height = pixelHeight;
+    // The same backing store while it is large enough (canvas.js); a thumbnail's size never changes.
+    let backingHeight = L.height;
+    if (this.thumbnail) setExactSize(canvas, L.width, L.height, dpr);
+    else backingHeight = setCanvasSize(canvas, L.width, L.height, dpr);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, L.width, L.height);
+    ctx.clearRect(0, 0, L.width, backingHeight);
     this.#cells(ctx, L);
     if (!this.thumbnail) this.#labels(ctx, L);
     this.#rowOutline(ctx, L);
@@ -121,30 +102,26 @@ export class Heatmap {
     const { rows, nCols, masked, kind } = this.spec;
     const c = L.cell;
     const inner = c - L.gap;
+    const hatch = kind === 'mask'
+      ? hatchPattern(ctx, ...HATCH_MASK, 5, L.dpr)
+      : hatchPattern(ctx, ...HATCH_WEIGHTS, this.thumbnail ? 3 : 5, L.dpr);
+    const numbers = kind === 'mask' && !this.thumbnail && c >= 22;
+    if (numbers) {
+      ctx.font = `${c >= 34 ? 13 : 11}px ${MONO}`;
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+    }
     for (let i = 0; i < rows.length; i++) {
+      const y = L.y0 + i * c;
       for (let j = 0; j < nCols; j++) {
         const x = L.x0 + j * c;
-        const y = L.y0 + i * c;
         const isMasked = masked(i, j);
-        if (kind === 'mask') {
-          if (isMasked) hatch(ctx, x, y, inner, inner, '#3a3f4b', '#596070', 5);
-          else {
-            ctx.fillStyle = '#eef6f1';
-            ctx.fillRect(x, y, inner, inner);
-          }
-          if (!this.thumbnail && c >= 22) {
-            ctx.fillStyle = isMasked ? '#ffffff' : '#2b6a45';
-            ctx.font = `${c >= 34 ? 13 : 11}px ${MONO}`;
-            ctx.textAlign = 'center';
-            ctx.textBaseline = 'middle';
-            ctx.fillText(isMasked ? '−∞' : '0', x + inner / 2, y + inner / 2 + 0.5);
-          }
-        } else if (isMasked) {
-          hatch(ctx, x, y, inner, inner, '#eceef2', '#cfd3da', this.thumbnail ? 3 : 5);
-        } else {
-          const [r, g, b] = viridis(rows[i][j]);
-          ctx.fillStyle = `rgb(${r},${g},${b})`;
-          ctx.fillRect(x, y, inner, inner);
+        if (isMasked) ctx.fillStyle = hatch;
+        else ctx.fillStyle = kind === 'mask' ? '#eef6f1' : viridisStyle(rows[i][j]);
+        ctx.fillRect(x, y, inner, inner);
+        if (numbers) {
+          ctx.fillStyle = isMasked ? '#ffffff' : '#2b6a45';
+          ctx.fillText(isMasked ? '−∞' : '0', x + inner / 2, y + inner / 2 + 0.5);
         }
       }
     }

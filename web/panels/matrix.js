@@ -9,7 +9,7 @@ import * as mask from './mask.js';
 import * as selfAttention from './self_attention.js';
 import * as crossAttention from './cross_attention.js';
 import * as encoderAttention from './encoder_attention.js';
-import { Memo, setAttribute, setProperty, setText } from './util.js';
+import { Memo, setAttribute, setProperty, setText, viewportWidth } from './util.js';
 
 /**
  * The views, by id. Each module exports: matrix(trace, { layer, head }) -> what the Heatmap draws (rows,
@@ -77,7 +77,7 @@ export function create(root, store) {
       setAttribute(canvas, 'aria-label', `${label}: ${data.rows.length} rows`);
       if (wrapWidth < 0) wrapWidth = wrap.clientWidth;  // before the first observation
       const width = Math.max(200, wrapWidth);
-      const maxHeight = window.innerWidth < 640 ? 460 : 520;
+      const maxHeight = viewportWidth() < 640 ? 460 : 520;
       if (!drawMemo.changed(row, latest, width, maxHeight, window.devicePixelRatio)) return;
       map.draw({ ...data, highlightRow: row, latestRow: latest }, width, { maxHeight });
     },
