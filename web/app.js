@@ -38,7 +38,7 @@ function wireEvents() {
     }
   });
   $('surprise').addEventListener('click', () => actions.surprise());
-  $('step').addEventListener('click', () => actions.step());
+  $('step').addEventListener('click', (e) => actions.step(e.timeStamp));
   $('play').addEventListener('click', () => actions.togglePlay());
   $('run').addEventListener('click', () => actions.runToEnd());
   $('reset').addEventListener('click', () => actions.reset());
@@ -75,7 +75,7 @@ function wireEvents() {
     if (isTextEntry(e.target)) return;
     if (e.key === 'ArrowRight') {
       e.preventDefault();
-      actions.step();
+      actions.step(e.timeStamp);
     } else if (e.key === ' ') {
       e.preventDefault();  // also keeps a focused button from being clicked: the shortcut wins
       actions.togglePlay();

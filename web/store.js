@@ -34,6 +34,7 @@ export function createStore() {
       lastPointerDown: 0,
       started: false,         // true once a word was decoded (or tried): until then the stage keeps its HTML
       engine: null,           // the engine's compilation (a promise); every load waits for it
+      paint: null,            // { session, steps, ms }: the last step's time from input to frame (web/paint_timing.js)
     },
 
     /** Set by web/app.js: what panels call to change the state (web/actions.js). */

@@ -1,6 +1,7 @@
 // A step redraws only what it changed (issue 10 §7): the panels patched step after step, and the canvases
 // drawn on backing stores kept from earlier steps, show exactly what a page brought straight to the same
-// state shows (the same nodes, attributes and texts; the same pixels on every canvas). No timed assertion here: the speed is measured by
+// state shows (the same nodes, attributes and texts; the same pixels on every canvas). And the status line
+// names the engine's time and the paint's, honestly. No timed assertion here: the speed is measured by
 // tools/bench/paint.mjs (node tools/bench/run.mjs --only paint).
 // Run: node --test tests/browser/paint.test.mjs   (after node tools/build_site.mjs)
 import assert from 'node:assert/strict';
@@ -101,4 +102,31 @@ test('panels patched step by step show what a fresh page shows for the same stat
   for (const selector of CANVASES) assert.deepEqual(dx.pixels[selector], dc.pixels[selector], `${selector} after a shorter word`);
   for (const s of [a, b, c]) assert.deepEqual(s.errors, []);
   for (const s of [a, b, c]) await s.context.close();
+});
+
+test('the status line: the engine\'s time of the last step and, once its frame is drawn, the paint\'s', async () => {
+  const { page, errors, context } = await openPage(browser, server.url);
+  await typeWord(page, 'xylophone');
+  assert.equal(await page.textContent('#timing'), '', 'no step, no time');
+  await page.click('#step');
+  await page.waitForFunction(() => /paint/.test(document.getElementById('timing').textContent));
+  const text = await page.textContent('#timing');
+  const s = await state(page);
+  const engine = s.stepMs.at(-1);
+  const match = text.match(/^last step: engine (.+?) · paint ([\d.]+) ms · engine median (.+?) over 1$/);
+  assert.ok(match, text);
+  assert.equal(match[1], engine >= 0.1 ? `${engine.toFixed(2)} ms` : '< 0.1 ms');
+  assert.ok(Number(match[2]) > 0, 'the paint took some time');
+  assert.match(await page.getAttribute('#timing', 'title'), /engine: the decoder step itself, run\.step\(\) in WebAssembly\. paint: from your click/);
+  // the → key times its step too; a new word starts with no time
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => / over 2$/.test(document.getElementById('timing').textContent) && /paint/.test(document.getElementById('timing').textContent));
+  await typeWord(page, 'quiet');
+  assert.equal(await page.textContent('#timing'), '');
+  // teacher forcing has one pass and no paint time
+  await page.click('label[for="mode-teacher"]');
+  assert.match(await page.textContent('#timing'), /^one parallel pass over \d+ positions: /);
+  assert.equal(await page.getAttribute('#timing', 'title'), '');
+  assert.deepEqual(errors, []);
+  await context.close();
 });
