@@ -155,6 +155,22 @@ function withString(M, text, what, f) {
   }
 }
 
+// The probe's names as C strings, written into the module once (a fixed set of ASCII names, looked up
+// many times per step by inside()) and kept for its lifetime.
+const probeNames = new WeakMap();  // module -> Map(name -> pointer)
+function probeName(M, name) {
+  let names = probeNames.get(M);
+  if (!names) probeNames.set(M, (names = new Map()));
+  let pointer = names.get(name);
+  if (pointer === undefined) {
+    const size = M.lengthBytesUTF8(name) + 1;
+    pointer = allocate(M, size, 'name');
+    M.stringToUTF8(name, pointer, size);
+    names.set(name, pointer);
+  }
+  return pointer;
+}
+
 // --- options -----------------------------------------------------------------------------------------
 
 // A value as a message shows it: numbers as JavaScript writes them (NaN, Infinity), strings quoted.
@@ -579,7 +595,7 @@ export class Run {
     }
     // Every pointer first, then the views: a call may grow the memory and detach earlier views.
     const found = wanted.map((name) => {
-      const pointer = withString(M, name, 'name', (p) => callPointer(M, M._sw_probe(s, pass, p, layer, head)));
+      const pointer = callPointer(M, M._sw_probe(s, pass, probeName(M, name), layer, head));
       const [rows, cols] = i32(M, callPointer(M, M._sw_probe_shape(s)), 3);
       return [name, pointer, rows, cols];
     });
