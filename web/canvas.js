@@ -57,70 +57,55 @@ export function setExactSize(canvas, cssWidth, cssHeight, dpr) {
   if (canvas.height !== ph) canvas.height = ph;
 }
 
-// One pattern per hatch (background, stroke, spacing) and context: diagonal lines every `spacing` CSS
-// pixels over the background, as the per-cell hatching drew them, tiled from the canvas's origin.
-const patterns = new WeakMap();  // context -> Map(key -> CanvasPattern)
+// One hatch per (background, stroke, spacing, dpr): diagonal lines every `spacing` CSS pixels over the
+// background, as the per-cell hatching drew them, drawn once on a tile at the device's resolution; tiled
+// from the canvas's origin, as a pattern (hatchPattern) or as pixels (hatchTile).
+const tiles = new Map();  // key -> { canvas, pixels, patterns (context -> CanvasPattern) }
+function tile(background, stroke, spacing, dpr) {
+  const key = `${background} ${stroke} ${spacing} ${dpr}`;
+  let t = tiles.get(key);
+  if (!t) {
+    const canvas = document.createElement('canvas');  // never attached: drawing on it reads no page style
+    canvas.width = Math.round(spacing * dpr);
+    canvas.height = Math.round(spacing * dpr);
+    const c = canvas.getContext('2d');
+    c.scale(canvas.width / spacing, canvas.height / spacing);
+    c.fillStyle = background;
+    c.fillRect(0, 0, spacing, spacing);
+    c.strokeStyle = stroke;
+    c.lineWidth = 1;
+    c.beginPath();
+    for (const d of [-spacing, 0, spacing]) {  // x + y = spacing + d, continued across the tile's edges
+      c.moveTo(d, spacing);
+      c.lineTo(d + spacing, 0);
+    }
+    c.stroke();
+    t = { canvas, pixels: null, patterns: new WeakMap() };
+    tiles.set(key, t);
+  }
+  return t;
+}
 
 /**
- * The hatch pattern for masked cells, made once per context and device pixel ratio: the tile is drawn at
- * the device's resolution, and the pattern scaled back to CSS pixels (the context draws in CSS pixels).
+ * The hatch pattern for masked cells, made once per context: the tile (at the device's resolution)
+ * scaled back to CSS pixels, since the context draws in CSS pixels.
  */
 export function hatchPattern(ctx, background, stroke, spacing, dpr = 1) {
-  let byKey = patterns.get(ctx);
-  if (!byKey) patterns.set(ctx, (byKey = new Map()));
-  const key = `${background} ${stroke} ${spacing} ${dpr}`;
-  let pattern = byKey.get(key);
+  const t = tile(background, stroke, spacing, dpr);
+  let pattern = t.patterns.get(ctx);
   if (!pattern) {
-    const tile = document.createElement('canvas');  // never attached: drawing on it reads no page style
-    tile.width = Math.round(spacing * dpr);
-    tile.height = Math.round(spacing * dpr);
-    const t = tile.getContext('2d');
-    t.scale(tile.width / spacing, tile.height / spacing);
-    t.fillStyle = background;
-    t.fillRect(0, 0, spacing, spacing);
-    t.strokeStyle = stroke;
-    t.lineWidth = 1;
-    t.beginPath();
-    for (const d of [-spacing, 0, spacing]) {  // x + y = spacing + d, continued across the tile's edges
-      t.moveTo(d, spacing);
-      t.lineTo(d + spacing, 0);
-    }
-    t.stroke();
-    pattern = ctx.createPattern(tile, 'repeat');
-    pattern.setTransform(new DOMMatrix().scale(spacing / tile.width, spacing / tile.height));
-    byKey.set(key, pattern);
+    pattern = ctx.createPattern(t.canvas, 'repeat');
+    pattern.setTransform(new DOMMatrix().scale(spacing / t.canvas.width, spacing / t.canvas.height));
+    t.patterns.set(ctx, pattern);
   }
   return pattern;
 }
 
-// Drawing text on a canvas in the page makes the browser bring the page's style up to date first (the
-// canvas's font may depend on it): in the middle of a render, after other panels' DOM writes, that is a
-// style recalculation forced there and then. A canvas never attached has no such dependency.
-let detached = null;
-
-/**
- * A context to draw a cssWidth x cssHeight picture in CSS pixels at `dpr`, on a canvas that is never
- * attached (shared, grown as needed, cleared here), and the function that copies it onto `canvas`'s
- * context (sized already, e.g. by setCanvasSize): draw there what needs text, then copy it over.
- */
-export function drawDetached(cssWidth, cssHeight, dpr) {
-  detached ??= document.createElement('canvas');
-  const pw = Math.round(cssWidth * dpr);
-  const ph = Math.round(cssHeight * dpr);
-  if (detached.width < pw || detached.height < ph) {
-    detached.width = Math.max(detached.width, pw);
-    detached.height = Math.max(detached.height, ph);
-  }
-  const ctx = detached.getContext('2d');
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.clearRect(0, 0, pw, ph);
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  const copyTo = (target) => {
-    target.setTransform(1, 0, 0, 1, 0, 0);
-    target.clearRect(0, 0, target.canvas.width, target.canvas.height);
-    target.drawImage(detached, 0, 0, pw, ph, 0, 0, pw, ph);
-  };
-  return { ctx, copyTo };
+/** The same hatch as RGBA pixels: { width, height, data } (device pixels; pixel (x, y) of a canvas is tile (x mod width, y mod height)). */
+export function hatchTile(background, stroke, spacing, dpr = 1) {
+  const t = tile(background, stroke, spacing, dpr);
+  t.pixels ??= t.canvas.getContext('2d').getImageData(0, 0, t.canvas.width, t.canvas.height);
+  return t.pixels;
 }
 
 // A scratch canvas for drawCells, never attached, grown as needed.

@@ -5,7 +5,8 @@
 //
 //   const map = new Heatmap(canvas, { onHover, onLeave, onClickRow });
 //   map.draw({ rows, rowLabels, colLabels, masked: (i, j) => j > i, highlightRow, latestRow, ... }, width);
-import { hatchPattern, setCanvasSize, setExactSize, viridisStyle } from './canvas.js';
+import { viridis } from './colormap.js';
+import { hatchPattern, hatchTile, setCanvasSize, setExactSize, viridisStyle } from './canvas.js';
 
 const MONO = '"SF Mono", ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace';
 const SANS = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
@@ -16,6 +17,10 @@ const ACCENT = '#d9480f';
 // Masked cells are hatched (canvas.js hatchPattern): light for attention maps, dark for the mask itself.
 const HATCH_WEIGHTS = ['#eceef2', '#cfd3da'];
 const HATCH_MASK = ['#3a3f4b', '#596070'];
+const MASK_OPEN = [0xee, 0xf6, 0xf1];  // #eef6f1, a mask cell that lets attention through
+// An opaque colour as one 32-bit pixel of ImageData (RGBA in memory: on a little-endian machine, A B G R).
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const packed = ([r, g, b]) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
 
 export class Heatmap {
   constructor(canvas, { thumbnail = false, onHover = null, onLeave = null, onClickRow = null } = {}) {
@@ -99,6 +104,10 @@ export class Heatmap {
   }
 
   #cells(ctx, L) {
+    if (this.thumbnail && Number.isInteger(L.dpr) && LITTLE_ENDIAN) {
+      this.#cellsAsPixels(ctx, L);
+      return;
+    }
     const { rows, nCols, masked, kind } = this.spec;
     const c = L.cell;
     const inner = c - L.gap;
@@ -125,6 +134,39 @@ export class Heatmap {
         }
       }
     }
+  }
+
+  // A thumbnail's cells written as pixels, the whole canvas at once: the pixels the fillRect per cell
+  // draws (at a whole-number device pixel ratio every cell covers whole pixels; the hatch is the
+  // pattern's tile, tiled from the canvas's origin as the pattern is), for a fraction of the cost.
+  #cellsAsPixels(ctx, L) {
+    const { rows, nCols, masked, kind } = this.spec;
+    const dpr = L.dpr;
+    const { width, height } = this.canvas;
+    const image = ctx.createImageData(width, height);
+    const px = new Uint32Array(image.data.buffer);
+    const hatch = kind === 'mask' ? hatchTile(...HATCH_MASK, 5, dpr) : hatchTile(...HATCH_WEIGHTS, 3, dpr);
+    const tile = new Uint32Array(hatch.data.buffer, hatch.data.byteOffset, hatch.width * hatch.height);
+    const c = L.cell;
+    const inner = (c - L.gap) * dpr;
+    for (let i = 0; i < rows.length; i++) {
+      const y0 = Math.max(0, (L.y0 + i * c) * dpr);
+      const y1 = Math.min(height, (L.y0 + i * c) * dpr + inner);
+      for (let j = 0; j < nCols; j++) {
+        const x0 = Math.max(0, (L.x0 + j * c) * dpr);
+        const x1 = Math.min(width, (L.x0 + j * c) * dpr + inner);
+        if (masked(i, j)) {
+          for (let y = y0; y < y1; y++) {
+            const t = (y % hatch.height) * hatch.width;
+            for (let x = x0, o = y * width + x0; x < x1; x++, o++) px[o] = tile[t + (x % hatch.width)];
+          }
+        } else {
+          const colour = packed(kind === 'mask' ? MASK_OPEN : viridis(rows[i][j]));
+          for (let y = y0; y < y1; y++) px.fill(colour, y * width + x0, y * width + x1);
+        }
+      }
+    }
+    ctx.putImageData(image, 0, 0);
   }
 
   #labels(ctx, L) {

@@ -5,7 +5,7 @@
 // both in the page's tooltip. Colours: viridis over [−m, m] for signed numbers (m: the largest |x| shown,
 // so 0 is the middle), over [0, 1] for attention weights.
 import { inkOn, viridis, VIRIDIS } from '../colormap.js';
-import { drawCells, drawDetached, setCanvasSize } from '../canvas.js';
+import { drawCells, setCanvasSize } from '../canvas.js';
 import { el, showTooltip, hideTooltip } from '../tooltip.js';
 import { h } from './patch.js';
 import { Memo, fmt } from './util.js';
@@ -142,9 +142,10 @@ export class MatrixCanvas {
     const labelText = Array.from({ length: rows }, (_, r) => String(labels[r] ?? r).slice(0, 6));
     if (!this.#memo.changed(data, rows, cols, labelText.join('\n'), marked, W, dpr)) return;
     const canvas = this.canvas;
-    setCanvasSize(canvas, W, H, dpr);
-    // drawn off the page (its labels would make the browser restyle the page first), then copied over
-    const { ctx, copyTo } = drawDetached(W, H, dpr);
+    const backingHeight = setCanvasSize(canvas, W, H, dpr);
+    const ctx = canvas.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, W, backingHeight);
     // The cells: one pixel per number, scaled up without smoothing into cw x ch blocks (what a fillRect
     // per cell drew, in one call).
     const m = maxAbs(data.subarray(0, rows * cols));
@@ -162,7 +163,6 @@ export class MatrixCanvas {
       ctx.lineWidth = 2;
       ctx.strokeRect(labelW - 1, marked * ch + 1, cw * cols + 1, ch);
     }
-    copyTo(canvas.getContext('2d'));
     this.spec = { data, rows, cols, labels, labelW, cw, ch };
     canvas.setAttribute('aria-label', `${this.name}: ${rows} rows × ${cols}`);
   }
