@@ -1,7 +1,7 @@
 // Canvas helpers shared by the heatmaps (heatmap.js) and the matrices of "Open the box" (panels/vectors.js),
-// written so that a step redraws cheaply: a canvas keeps its backing store while its size stays the same,
+// written so that a step redraws cheaply: a canvas keeps its backing store while it is large enough,
 // masked cells are filled with one hatch pattern (no save/clip/stroke per cell), a matrix of single-colour
-// cells is drawn as one scaled image, and colours are strings made once.
+// cells is drawn as one scaled image, colours are strings made once, and text can be drawn off the page.
 import { VIRIDIS } from './colormap.js';
 
 /** The 256 viridis colours as CSS strings, made once (fillStyle takes them without a new string per cell). */
@@ -106,6 +106,34 @@ export function hatchTile(background, stroke, spacing, dpr = 1) {
   const t = tile(background, stroke, spacing, dpr);
   t.pixels ??= t.canvas.getContext('2d').getImageData(0, 0, t.canvas.width, t.canvas.height);
   return t.pixels;
+}
+
+// Text drawn on a canvas in the page makes the browser bring the page's style up to date first
+// (fillText and the font may depend on it): in the middle of a render, after other panels' DOM writes, a
+// style recalculation forced there and then, and inside content the browser skips while it is off
+// screen (content-visibility), a recalculation of that content too. Text drawn on a canvas that is never
+// attached needs none.
+let textCanvas = null;
+
+/**
+ * Text drawn off the page and copied onto `ctx` (whose transform is CSS pixels at `dpr`): draw(t) draws
+ * with t, a context in CSS pixels over cssWidth x cssHeight (font, alignment and direction set by the
+ * caller), and the picture lands at (x, y).
+ */
+export function drawText(ctx, x, y, cssWidth, cssHeight, dpr, draw) {
+  textCanvas ??= document.createElement('canvas');
+  const pw = Math.max(1, Math.round(cssWidth * dpr));
+  const ph = Math.max(1, Math.round(cssHeight * dpr));
+  if (textCanvas.width < pw || textCanvas.height < ph) {
+    textCanvas.width = Math.max(textCanvas.width, pw);
+    textCanvas.height = Math.max(textCanvas.height, ph);
+  }
+  const t = textCanvas.getContext('2d');
+  t.setTransform(1, 0, 0, 1, 0, 0);
+  t.clearRect(0, 0, pw, ph);
+  t.setTransform(dpr, 0, 0, dpr, 0, 0);
+  draw(t);
+  ctx.drawImage(textCanvas, 0, 0, pw, ph, x, y, pw / dpr, ph / dpr);
 }
 
 // A scratch canvas for drawCells, never attached, grown as needed.

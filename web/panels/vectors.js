@@ -5,7 +5,7 @@
 // both in the page's tooltip. Colours: viridis over [−m, m] for signed numbers (m: the largest |x| shown,
 // so 0 is the middle), over [0, 1] for attention weights.
 import { inkOn, viridis, VIRIDIS } from '../colormap.js';
-import { drawCells, setCanvasSize } from '../canvas.js';
+import { drawCells, drawText, setCanvasSize } from '../canvas.js';
 import { el, showTooltip, hideTooltip } from '../tooltip.js';
 import { h } from './patch.js';
 import { Memo, fmt } from './util.js';
@@ -150,14 +150,17 @@ export class MatrixCanvas {
     // per cell drew, in one call).
     const m = maxAbs(data.subarray(0, rows * cols));
     drawCells(ctx, cols, rows, (k) => viridis((data[k] / m + 1) / 2), labelW, 1, cw, ch);
-    ctx.fillStyle = '#4a5160';
-    ctx.font = `${Math.min(11, ch)}px ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace`;
-    ctx.textAlign = 'right';
-    ctx.textBaseline = 'middle';
-    for (let r = 0; r < rows; r++) {
-      ctx.fillStyle = r === marked ? '#d9480f' : '#4a5160';
-      ctx.fillText(labelText[r], labelW - 4, 1 + r * ch + ch / 2);
-    }
+    // the row labels, drawn off the page (text drawn here would make the browser restyle the page first)
+    drawText(ctx, 0, 0, labelW, H, dpr, (t) => {
+      t.font = `${Math.min(11, ch)}px ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace`;
+      t.direction = 'ltr';
+      t.textAlign = 'right';
+      t.textBaseline = 'middle';
+      for (let r = 0; r < rows; r++) {
+        t.fillStyle = r === marked ? '#d9480f' : '#4a5160';
+        t.fillText(labelText[r], labelW - 4, 1 + r * ch + ch / 2);
+      }
+    });
     if (marked >= 0 && marked < rows) {
       ctx.strokeStyle = '#d9480f';
       ctx.lineWidth = 2;
