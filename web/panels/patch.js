@@ -9,9 +9,11 @@
 //   patch(body, [h('div', { class: 'vector' }, h('span', { class: 'cell', 'data-value': '0.5' }))]);
 //
 // Attributes: `class` and any other attribute as a string (false, null and undefined: absent); `on`:
-// { click: handler, ... }, listeners that follow the description (the latest handler is the one called).
+// { click: handler, ... }, listeners that follow the description (the latest handler is the one called);
+// `style`: { property: value }, set through the CSSOM (the page's Content-Security-Policy refuses style
+// attributes; colours are better as classes, which the browser restyles from a cache).
 // Children: descriptions, strings and numbers (text), arrays of them (flattened); null, undefined and
-// false are skipped. Style goes through classes: the page's Content-Security-Policy refuses inline styles.
+// false are skipped.
 
 /** A description of an element. */
 export function h(tag, attributes = {}, ...children) {
@@ -79,6 +81,10 @@ function setAttributes(node, before, after) {
       listen(node, value);
       continue;
     }
+    if (key === 'style') {
+      setStyle(node, before.style ?? {}, value ?? {});
+      continue;
+    }
     if (value === before[key]) continue;
     if (!present(value)) node.removeAttribute(key === 'class' ? 'class' : key);
     else if (key === 'class') node.className = value;
@@ -87,8 +93,15 @@ function setAttributes(node, before, after) {
   for (const key in before) {
     if (key in after || !present(before[key])) continue;
     if (key === 'on') listen(node, Object.fromEntries(Object.keys(before.on).map((type) => [type, undefined])));
+    else if (key === 'style') setStyle(node, before.style, {});
     else node.removeAttribute(key);
   }
+}
+
+// Inline style through the CSSOM, property by property ({ width: '40%' }; '' or absent: removed).
+function setStyle(node, before, after) {
+  for (const property in after) if (after[property] !== before[property]) node.style[property] = after[property] ?? '';
+  for (const property in before) if (!(property in after)) node.style[property] = '';
 }
 
 // One listener per event type and node, calling the handler of the description applied last.

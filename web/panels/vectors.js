@@ -21,7 +21,7 @@ const maxAbs = (values) => {
 // refuses inline styles, not CSSOM rules). A step that recolours a cell changes its class: the browser
 // restyles a classed cell from a cache, where a cell with its own inline colour is restyled from scratch.
 let colourSheet = null;
-function colourClass(t) {
+export function colourClass(t) {
   if (!colourSheet) {
     colourSheet = new CSSStyleSheet();
     VIRIDIS.forEach(([r, g, b], k) => colourSheet.insertRule(`.viridis-${k} { background-color: rgb(${r}, ${g}, ${b}); color: ${inkOn(k / 255)}; }`, k));
