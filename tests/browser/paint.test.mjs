@@ -104,6 +104,24 @@ test('panels patched step by step show what a fresh page shows for the same stat
   for (const s of [a, b, c]) await s.context.close();
 });
 
+test('Open the box off screen: its content is up to date and drawn at its width before it is scrolled into view', async () => {
+  const { page, errors, context } = await openPage(browser, server.url);
+  await typeWord(page, 'xylophone');
+  await step(page, 3);
+  // the page at its top: the KV card is skipped by the browser (content-visibility), not by the page
+  const offScreen = await drawn(page);
+  const widthOff = await page.$eval('#kv-key', (c) => c.style.width);
+  await page.$eval('#kv-cache', (card) => card.scrollIntoView());
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50)))));
+  const onScreen = await drawn(page);
+  assert.equal(await page.$eval('#kv-key', (c) => c.style.width), widthOff);
+  assert.ok(parseFloat(widthOff) > 400, `the key matrix fills half the card: ${widthOff}`);
+  for (const selector of PANELS) assert.equal(onScreen.markup[selector], offScreen.markup[selector], `${selector}, drawn before it was seen`);
+  for (const selector of CANVASES) assert.deepEqual(onScreen.pixels[selector], offScreen.pixels[selector], `${selector}, drawn before it was seen`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('the status line: the engine\'s time of the last step and, once its frame is drawn, the paint\'s', async () => {
   const { page, errors, context } = await openPage(browser, server.url);
   await typeWord(page, 'xylophone');

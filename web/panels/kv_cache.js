@@ -29,13 +29,20 @@ export function create(root, store) {
     return f;
   };
   mats.append(figure('key', 'cache.key'), figure('value', 'cache.value'), figure('cross-key', 'cross_cache.key'), figure('cross-value', 'cross_cache.value'));
+  // The matrices' width: the card's content box, as the layout last left it (read by a ResizeObserver, so
+  // that drawing reads no layout in the middle of a step). The card's own box, not the matrices': while
+  // the card is off screen the browser skips laying out what is inside it (style.css, content-visibility).
+  const contentWidth = () => {
+    const style = getComputedStyle(root);
+    return root.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  };
   let width = -1;
   new ResizeObserver(() => {
-    const now = mats.clientWidth;
+    const now = contentWidth();
     if (now === width) return;
     width = now;
     if (store.state.model) requestAnimationFrame(() => store.render());
-  }).observe(mats);
+  }).observe(root);
   const memo = new Memo();
   return {
     update(trace, selection) {
@@ -46,7 +53,7 @@ export function create(root, store) {
       setText(title, `The KV cache · layer ${layer + 1}`);
       const row = selection.row;
       const record = trace?.inside?.[row] ?? null;
-      if (width < 0) width = mats.clientWidth;
+      if (width < 0) width = contentWidth();  // before the first observation
       if (!memo.changed(trace, trace?.inside?.length, row, layer, model, width)) return;
       const S = trace?.input.length ?? 0;
       drawCost(cost, c, trace ? Math.max(trace.queries.length, 1) : 0, row, S);
