@@ -9,6 +9,7 @@ import { VIEWS } from './views.js';
 import { BOXES, HEAD_STAGES } from './inside_texts.js';
 import { shorten } from './panels/util.js';
 import { STOPS } from './tour.js';
+import { afterNextFrame } from './paint_timing.js';
 
 const SPEEDS_MS = [1400, 800, 450, 200, 60];  // pause between steps while playing, slow to fast
 const INSIDE_STAGES = HEAD_STAGES.length;
@@ -237,6 +238,19 @@ export function createActions(store) {
     }
   }
 
+  // The paint time of the step just taken (web/paint_timing.js), from `since` to the next frame (inFrame:
+  // the one under way, when the step was drawn in a requestAnimationFrame callback): kept in state.paint
+  // for the transport's status line, unless another step or word came first.
+  function timePaint(since, { inFrame = false } = {}) {
+    const session = state.session;
+    const steps = session.steps;
+    afterNextFrame((now) => {
+      if (state.session !== session || session.steps !== steps) return;
+      state.paint = { session, steps, ms: now - since };
+      render();
+    }, { inFrame });
+  }
+
   // Steps on its own, one step per SPEEDS_MS (the speed slider, read at each step), to the end.
   function startPlaying() {
     if (!state.session || state.session.trace.mode !== 'steps') return;
@@ -248,10 +262,12 @@ export function createActions(store) {
       // Yield to the browser before each step so the page paints and stays responsive.
       requestAnimationFrame(() => {
         if (!state.playing || epoch !== state.playEpoch) return;
-        stepOnce();
+        const since = performance.now();
+        const stepped = stepOnce();
         const over = !state.session || state.session.done || !state.playing;
         if (over) stopPlaying();
         render();
+        if (stepped) timePaint(since, { inFrame: true });
         if (!over) state.timer = setTimeout(tick, SPEEDS_MS[Number($('speed').value)] ?? 400);
       });
     };
@@ -449,10 +465,10 @@ export function createActions(store) {
       showMessage(text);
     }),
 
-    /** One decoder step. */
-    step: then(() => {
+    /** One decoder step; `since`: when the input that asked for it happened (event.timeStamp), for the paint time. */
+    step: then((since = performance.now()) => {
       stopPlaying();
-      stepOnce();
+      if (stepOnce()) timePaint(since);
     }),
 
     runToEnd: then(() => {

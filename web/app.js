@@ -50,7 +50,7 @@ function wireEvents() {
     }
   });
   $('surprise').addEventListener('click', () => actions.surprise());
-  $('step').addEventListener('click', () => actions.step());
+  $('step').addEventListener('click', (e) => actions.step(e.timeStamp));
   $('back').addEventListener('click', () => actions.back());
   $('scrub').addEventListener('input', () => actions.goToStep(Number($('scrub').value)));
   $('play').addEventListener('click', () => actions.togglePlay());
@@ -89,7 +89,7 @@ function wireEvents() {
     if (isTextEntry(e.target) || keepsKey(e.target, e.key)) return;  // a focused control keeps its keys
     if (e.key === 'ArrowRight') {
       e.preventDefault();
-      actions.step();
+      actions.step(e.timeStamp);
     } else if (e.key === 'ArrowLeft') {
       e.preventDefault();
       actions.back();

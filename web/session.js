@@ -370,10 +370,12 @@ const HEAD_ROWS = ['raw', 'scaled', 'weights', 'mask'];
 function captureStep(run, model) {
   const c = model.config;
   const record = { teacherForced: false, layers: [] };
+  // Head 0 of a layer: everything; the other heads: only their attention rows (the rest is per layer).
+  const headRows = (model.encoderDecoder ? ['self', 'cross'] : ['self']).flatMap((kind) => ['raw', 'scaled', 'weights'].map((f) => `${kind}_attention.${f}`));
   for (let l = 0; l < c.n_decoder_layers; l++) {
     const layer = { vectors: {}, cache: null, heads: [] };
     for (let h = 0; h < c.n_heads; h++) {
-      const inside = run.inside({ layer: l, head: h });
+      const inside = run.inside({ layer: l, head: h, only: h === 0 ? null : headRows });
       const t = inside.tensors;
       if (h === 0) {
         record.position = inside.position;

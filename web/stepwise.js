@@ -155,6 +155,22 @@ function withString(M, text, what, f) {
   }
 }
 
+// The probe's names as C strings, written into the module once (a fixed set of ASCII names, looked up
+// many times per step by inside()) and kept for its lifetime.
+const probeNames = new WeakMap();  // module -> Map(name -> pointer)
+function probeName(M, name) {
+  let names = probeNames.get(M);
+  if (!names) probeNames.set(M, (names = new Map()));
+  let pointer = names.get(name);
+  if (pointer === undefined) {
+    const size = M.lengthBytesUTF8(name) + 1;
+    pointer = allocate(M, size, 'name');
+    M.stringToUTF8(name, pointer, size);
+    names.set(name, pointer);
+  }
+  return pointer;
+}
+
 // --- options -----------------------------------------------------------------------------------------
 
 // A value as a message shows it: numbers as JavaScript writes them (NaN, Infinity), strings quoted.
@@ -574,9 +590,12 @@ export class Run {
    * Of the last teacher-forced pass (forward(..., { probe: true }); teacherForced: true), the same names
    * as [T, ...] matrices, attention as [T, keys] per head, plus {self,cross}_attention.mask (0 / -Infinity).
    *
+   * `only`: a list of these names, to fetch just those (each name is one lookup in the module; a page
+   * that copies a few of them per head need not look up all of them); a name not recorded here is refused.
+   *
    * Returns { position, token (of the step), layer, head, tensors: { name: { data, shape } } }.
    */
-  inside({ layer = 0, head = 0, teacherForced = false } = {}) {
+  inside({ layer = 0, head = 0, teacherForced = false, only = null } = {}) {
     const M = this.#M;
     const s = this.#handle;
     const c = this.#model.config;
@@ -599,9 +618,18 @@ export class Run {
       names.push('self_attention.key', 'self_attention.value', 'cache.key', 'cache.value');
       if (cross) names.push('cross_cache.key', 'cross_cache.value', 'memory');
     }
+    let wanted = names;
+    if (only !== null) {
+      if (!Array.isArray(only)) throw new StepwiseError(`inside(): only must be a list of names, got ${describe(only)}`);
+      const unknown = only.find((name) => !names.includes(name));
+      if (unknown !== undefined) {
+        throw new StepwiseError(`inside(): ${describe(unknown)} is not recorded ${teacherForced ? 'by a teacher-forced pass' : 'for a step'} of this model (names: ${names.join(', ')})`);
+      }
+      wanted = names.filter((name) => only.includes(name));
+    }
     // Every pointer first, then the views: a call may grow the memory and detach earlier views.
-    const found = names.map((name) => {
-      const pointer = withString(M, name, 'name', (p) => callPointer(M, M._sw_probe(s, pass, p, layer, head)));
+    const found = wanted.map((name) => {
+      const pointer = callPointer(M, M._sw_probe(s, pass, probeName(M, name), layer, head));
       const [rows, cols] = i32(M, callPointer(M, M._sw_probe_shape(s)), 3);
       return [name, pointer, rows, cols];
     });

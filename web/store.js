@@ -36,6 +36,7 @@ export function createStore() {
       engine: null,           // the engine's compilation (a promise); every load waits for it
       reach: null,            // { key, steps, done }: the furthest step this word reached with these settings (the scrubber's end)
       tourStop: null,         // the guided tour's stop shown, from 1 as its card counts (web/tour.js; null: no tour), kept in the link
+      paint: null,            // { session, steps, ms }: the last step's time from input to frame (web/paint_timing.js)
     },
 
     /** Set by web/app.js: what panels call to change the state (web/actions.js). */

@@ -124,3 +124,27 @@ test('inside(): clear errors for a run without the probe, bad layers and heads, 
   run.dispose();
   model.dispose();
 });
+
+test('inside({ only }): just the names asked for, the same numbers as a full inside(); an unknown name refused', async () => {
+  const model = await loadFixture('postnorm_relu_sinusoidal');
+  const run = model.start('abc', { probe: true });
+  run.step();
+  run.step();
+  const full = run.inside({ layer: 1, head: 1 });
+  const fullCopy = Object.fromEntries(Object.entries(full.tensors).map(([k, v]) => [k, { data: Array.from(v.data), shape: v.shape }]));
+  const names = ['self_attention.weights', 'cache.key', 'cross_attention.raw'];
+  const some = run.inside({ layer: 1, head: 1, only: names });
+  assert.deepEqual(Object.keys(some.tensors).sort(), [...names].sort());
+  for (const name of names) {
+    assert.deepEqual(Array.from(some.tensors[name].data), fullCopy[name].data, name);
+    assert.deepEqual(some.tensors[name].shape, fullCopy[name].shape, name);
+  }
+  assert.equal(some.position, full.position);
+  assert.deepEqual(Object.keys(run.inside({ only: [] }).tensors), []);
+  assert.throws(() => run.inside({ only: ['self_attention.mask'] }), (e) => e instanceof Stepwise.StepwiseError && /"self_attention.mask" is not recorded for a step/.test(e.message));
+  assert.throws(() => run.inside({ only: 'cache.key' }), /only must be a list of names/);
+  run.forward('A B', { probe: true });
+  assert.equal(run.inside({ teacherForced: true, only: ['self_attention.mask'] }).tensors['self_attention.mask'].shape[0], 3);
+  run.dispose();
+  model.dispose();
+});

@@ -4,12 +4,13 @@
 // tools/bench/README.md explains what is measured and how.
 //
 //   node tools/bench/run.mjs [--model weights/g2p-cmudict.safetensors] [--quick] [--rounds N]
-//                            [--out build/bench] [--no-build] [--only native,node,chromium,ort,torch,cold]
+//                            [--out build/bench] [--no-build] [--only native,node,chromium,ort,torch,cold,paint]
 //                            [--baseline REV | --no-baseline]
 //
 // Prints a markdown table and writes build/bench/results.json and results.md. --quick is a tiny
 // setting (a few words, a small stand-in for the base-shaped model, one round) that only checks that
-// every part still runs. --only runs only those engines (native always). --baseline: the native
+// every part still runs. --only runs only those engines (native always, but for `--only paint`, the page's
+// click-to-paint measurement alone: tools/bench/paint.mjs). --baseline: the native
 // stepwise_bench of git revision REV (default 9fe395b^, the release before the step probe), built in a
 // worktree under build/bench-baseline/ and run in turns with this one; skipped in --quick unless given.
 import { execFileSync } from 'node:child_process';
@@ -19,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 
+import { mergeRuns, measurePaint, paintMet, paintTable, PAINT_WORDS, SCENARIOS } from './paint.mjs';
 import { serveFiles } from './server.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -32,7 +34,8 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 
 // Engine groups for --only: `native` is stepwise_bench (with the baseline's, and the -march=native
 // ceiling), the reference every other engine is checked against, so it always runs.
-const GROUPS = ['native', 'node', 'chromium', 'ort', 'torch', 'cold'];
+// `paint` is the page's click to next paint (paint.mjs); asked for alone, it runs without the engines.
+const GROUPS = ['native', 'node', 'chromium', 'ort', 'torch', 'cold', 'paint'];
 // The previous release for --baseline: the commit before the step probe (9fe395b) landed.
 const DEFAULT_BASELINE = '9fe395b^';
 
@@ -51,7 +54,7 @@ function parseArgs(argv) {
       const names = value().split(',').map((x) => x.trim()).filter(Boolean);
       const unknown = names.filter((x) => !GROUPS.includes(x));
       if (unknown.length) fail(`--only: unknown engine group '${unknown[0]}' (of ${GROUPS.join(', ')})`);
-      args.only = new Set(['native', ...names]);
+      args.only = new Set(names.every((x) => x === 'paint') ? names : ['native', ...names]);
     } else if (key === '--baseline') args.baseline = value();
     else if (key === '--no-baseline') args.baseline = null;
     else if (key === '-h' || key === '--help') {
@@ -74,6 +77,7 @@ const FULL = {
     matvecShapes: [], eigen: ['positions'], eigenPositions: [1, 64] },
   torchThreads: [1, 2], otherThreadsWords: 5,
   coldRuns: 5, warmupSeconds: 0.5,
+  paint: { words: PAINT_WORDS, clicks: 20, rounds: 1, scenarios: ['click', 'key'] },
 };
 const QUICK = {
   small: { rounds: 1, words: 3, samples: 2, minSeconds: 0.002, positions: [1, 2, 4], maxLength: 0, matvecShapes: [],
@@ -82,6 +86,7 @@ const QUICK = {
     eigen: ['positions'], eigenPositions: [1] },
   torchThreads: [1], otherThreadsWords: 0,
   coldRuns: 1, warmupSeconds: 0.02,
+  paint: { words: ['xylophone'], clicks: 3, rounds: 1, scenarios: ['click', 'key'] },
 };
 
 // ---------------------------------------------------------------------------------------------- utils
@@ -171,10 +176,15 @@ function machine() {
 // ---------------------------------------------------------------------------------------- preparing
 
 function build(only) {
+  if (!only.has('native')) {  // --only paint: the page needs only the WebAssembly build
+    log('WebAssembly build (build-wasm/)');
+    run('bash', ['tools/build_wasm.sh']);
+    return;
+  }
   log('native build (build/): stepwise_bench, stepwise_matvec_ceiling');
   run('cmake', ['-S', '.', '-B', 'build', '-DCMAKE_BUILD_TYPE=Release'], { capture: true });
   run('cmake', ['--build', 'build', '-j', String(os.cpus().length), '--target', 'stepwise_bench', 'stepwise_matvec_ceiling']);
-  if (!['node', 'chromium', 'cold'].some((g) => only.has(g))) return;
+  if (!['node', 'chromium', 'cold', 'paint'].some((g) => only.has(g))) return;
   log('WebAssembly build (build-wasm/)');
   run('bash', ['tools/build_wasm.sh']);
 }
@@ -493,6 +503,55 @@ async function siteColdStart(browser, m, out, runs) {
     max: Math.max(...ok.map((r) => r.first_token_ms)) }, transfer_bytes: median(ok.map((r) => r.transfer_bytes)), files: transferSizes(files, out) };
 }
 
+// ------------------------------------------------------------------------------------- click to paint
+
+// Issue 10 §7: the page (tools/build_site.mjs, built with this model into OUT/site-paint) in headless
+// Chromium at 1440 x 900, every panel open, as it opens; `clicks` steps per word, asked for each way of
+// paint.mjs SCENARIOS (Step clicked at the page's top: the issue's measurement; → with "Open the box" on
+// screen), `rounds` times over (the ways taking turns). paint.mjs says how a step is timed.
+async function paintRun(browser, m, out, settings) {
+  if (!existsSync(at('tools/build_site.mjs')) || !existsSync(at('tools/serve.mjs'))) return { skipped: 'no tools/build_site.mjs yet' };
+  const dir = path.join(out, 'site-paint');
+  try {
+    run(process.execPath, [at('tools/build_site.mjs'), '--model', m.file, '--out', dir], { capture: true });
+  } catch (error) {
+    return { skipped: `tools/build_site.mjs failed: ${error.message.split('\n')[0]}` };
+  }
+  const { serve } = await import(at('tools/serve.mjs'));
+  const server = await serve({ root: dir, base: '/stepwise/', port: 0, log: false });
+  const runs = Object.fromEntries(settings.scenarios.map((sc) => [sc, []]));
+  try {
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const scenario of settings.scenarios) {
+        log(`click to next paint: round ${round + 1}/${settings.rounds}, ${SCENARIOS[scenario].label} (${settings.words.join(', ')}, ${settings.clicks} steps each)`);
+        runs[scenario].push(await measurePaint(browser, server.url, { words: settings.words, clicks: settings.clicks, scenario }));
+      }
+    }
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+  const scenarios = Object.fromEntries(Object.entries(runs).map(([sc, list]) => {
+    const r = mergeRuns(list);
+    return [sc, { ...r, met: paintMet(r) }];
+  }));
+  return { scenarios, settings };
+}
+
+function paintMarkdown(p) {
+  if (!p) return [];
+  if (p.skipped) return ['', `**Click to next paint**: not measured (${p.skipped}).`];
+  const lines = [];
+  for (const [scenario, r] of Object.entries(p.scenarios)) {
+    lines.push('', `**${scenario === 'click' ? 'Click to next paint' : 'Key to next paint'}** (issue 10 §7; ms; ${SCENARIOS[scenario].label}; the page in headless ` +
+      `Chromium, ${r.viewport.width} x ${r.viewport.height}, every panel open; ${p.settings.clicks} steps per word, ${p.settings.rounds} round(s); ` +
+      'median (min–max); how it is timed: tools/bench/paint.mjs):', '', paintTable(r), '',
+    `Median ≤ 16 ms, max ≤ 50 ms${scenario === 'click' ? ' (the issue\'s goal)' : ''}: **${r.met ? 'met' : 'not met'}** ` +
+      `(median ${fmt(r.overall.paint.median, 1)}, max ${fmt(r.overall.paint.max, 1)}).` +
+      (r.errors.length ? ` Page errors: ${r.errors.length} (the first: ${r.errors[0].slice(0, 200)}).` : ''));
+  }
+  return lines;
+}
+
 // ---------------------------------------------------------------------------------------- summarizing
 
 // The headline numbers of one model over the rounds.
@@ -741,6 +800,7 @@ function markdown(results) {
     `to the first token on screen (phases: engine compiled ${fmt(c.phases_ms.compiled)}, weights fetched ${fmt(c.phases_ms.fetched)}, ` +
     `model loaded ${fmt(c.phases_ms.loaded)}, first step ${fmt(c.phases_ms.stepped)} ms), ${fmt(c.transfer_bytes / 1e6, 2)} MB transferred (brotli-9 as served)` +
     (results.site && !results.site.skipped ? `; the page (tools/build_site.mjs) ${cell(results.site.first_token_ms)} ms, ${fmt(results.site.transfer_bytes / 1e6, 2)} MB transferred (gzip)` : '') + '.');
+  lines.push(...paintMarkdown(results.paint));
   if (tg) {
     lines.push('', '**Targets** (issue 5):', '', '| target | goal | measured | met | how |', '|---|---|---|---|---|');
     for (const t of tg) lines.push(`| ${t.target} | ${t.goal} | ${fmt(t.value, 2)} | ${t.met == null ? '–' : t.met ? 'yes' : '**no**'} | ${t.detail} |`);
@@ -794,9 +854,10 @@ async function main() {
   const out = at(args.out);
   mkdirSync(out, { recursive: true });
   const only = args.only;
-  const browsing = only.has('chromium') || only.has('cold');
   if (args.build) build(only);
-  const needed = ['build/tools/bench/stepwise_bench', ...(['node', 'chromium', 'cold'].some((g) => only.has(g)) ?
+  if (!only.has('native')) return paintOnly(args, settings, out);
+  const browsing = only.has('chromium') || only.has('cold') || only.has('paint');
+  const needed = ['build/tools/bench/stepwise_bench', ...(['node', 'chromium', 'cold', 'paint'].some((g) => only.has(g)) ?
     ['build-wasm/stepwise-bench.js', 'build-wasm/stepwise-bench-eigen.js', 'build-wasm/stepwise-wasm.js'] : [])];
   for (const f of needed) {
     if (!existsSync(at(f))) fail(`${f} is missing: build first (without --no-build)`);
@@ -847,6 +908,7 @@ async function main() {
       log('cold start: the page (tools/build_site.mjs)');
       site = await siteColdStart(browser, models[0], out, settings.coldRuns);
     }
+    if (only.has('paint')) results.paint = await paintRun(browser, models[0], out, settings.paint);
 
     for (const m of models) {
       results.models[m.key] = { file: path.relative(ROOT, m.file), words: m.words, rounds: byModel[m.key], torch_threads: torchThreads[m.key] };
@@ -881,6 +943,32 @@ async function main() {
     await compressing?.close();
   }
   const md = markdown(results);
+  writeFileSync(path.join(out, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
+  writeFileSync(path.join(out, 'results.md'), `${md}\n`);
+  console.log(md);
+  log(`wrote ${path.relative(ROOT, path.join(out, 'results.json'))} and results.md`);
+}
+
+// `--only paint`: the page's click to next paint alone (no engines, no baseline).
+async function paintOnly(args, settings, out) {
+  const model = at(args.model);
+  if (!existsSync(model)) fail(`no model file ${args.model} (pass --model FILE)`);
+  if (!existsSync(at('build-wasm/stepwise-wasm.js'))) fail('build-wasm/stepwise-wasm.js is missing: build first (without --no-build)');
+  if (args.rounds) settings.paint.rounds = args.rounds;
+  const info = machine();
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  let paint;
+  try {
+    paint = await paintRun(browser, { file: model }, out, settings.paint);
+  } finally {
+    await browser.close();
+  }
+  info.load_average_end = os.loadavg();
+  const results = { settings: { quick: args.quick, only: [...args.only], paint: settings.paint }, machine: info, paint };
+  const md = [`Machine: ${info.cpu}, ${info.cores} cores (shared: load average ${info.load_average_start.map((x) => x.toFixed(1)).join(' / ')} at start, ` +
+    `${info.load_average_end.map((x) => x.toFixed(1)).join(' / ')} at end), ${info.memory_gib} GiB; Node ${info.node}, Chromium ${info.chromium}; ` +
+    `model ${path.relative(ROOT, model)}.`, ...paintMarkdown(paint)].join('\n');
   writeFileSync(path.join(out, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
   writeFileSync(path.join(out, 'results.md'), `${md}\n`);
   console.log(md);

@@ -6,6 +6,7 @@
 // words are in web/inside_texts.js.
 import { HEAD_KIND, HEAD_STAGES, BEAM_NOTE, NO_STEP_NOTE, rowNote } from '../inside_texts.js';
 import { el } from '../tooltip.js';
+import { h, patch } from './patch.js';
 import { Memo, setAttribute, setProperty, setText } from './util.js';
 import { hoverTips, matrixRows, numberCells, strip } from './vectors.js';
 
@@ -71,13 +72,13 @@ export function create(root, store) {
       if (!memo.changed(trace, trace?.inside?.length, row, kind, layer, head, stage, inside.counterpart, model)) return;
       if (!record) {
         setText(note, trace?.strategy === 'beam' ? BEAM_NOTE : NO_STEP_NOTE);
-        body.replaceChildren();
+        patch(body, []);
         return;
       }
       setText(note, record.teacherForced && !record.prompt
         ? `Row ${row} of the teacher-forced pass (reads ${trace.queries[row]}).`
         : rowNote({ row, token: trace.queries[row], produced: trace.produced[row], teacherForced: record.teacherForced, prompt: record.prompt, promptRows: trace.promptRows }));
-      body.replaceChildren(...draw({ trace, record, c, kind, layer, head, stage, inside, store, row }));
+      patch(body, draw({ trace, record, c, kind, layer, head, stage, inside, store, row }));
     },
   };
 }
@@ -98,10 +99,10 @@ function draw({ trace, record, c, kind, layer, head, stage, inside, store, row }
   const sections = [];
   const section = (k, ...content) => {
     const s = HEAD_STAGES[k];
-    sections.push(el('section', { class: `stage${k === stage ? ' current' : ''}`, 'data-stage': s.id },
-      el('h4', {}, `${k + 1}. ${s.title}`), el('p', { class: 'stage-text' }, s.text(params)), ...content));
+    sections.push(h('section', { class: `stage${k === stage ? ' current' : ''}`, 'data-stage': s.id },
+      h('h4', {}, `${k + 1}. ${s.title}`), h('p', { class: 'stage-text' }, s.text(params)), ...content));
   };
-  const caption = (text) => el('div', { class: 'vector-caption' }, text);
+  const caption = (text) => h('div', { class: 'vector-caption' }, text);
   for (let k = 0; k <= stage; k++) {
     switch (HEAD_STAGES[k].id) {
       case 'qk':
@@ -157,18 +158,19 @@ function draw({ trace, record, c, kind, layer, head, stage, inside, store, row }
 function maskStage({ record, H, kind, labels, layer, head, inside, store, row }) {
   if (kind === 'cross') return [];
   if (record.teacherForced) return maskRows(H, labels);
-  const toggle = el('button', { type: 'button', class: 'button button-small', 'aria-pressed': String(inside.counterpart), id: 'inside-counterpart' },
-    inside.counterpart ? 'Hide the teacher-forced row' : 'Show the teacher-forced counterpart');
-  toggle.addEventListener('click', () => store.actions.setInside({ counterpart: !store.state.inside.counterpart }));
+  const toggle = h('button', {
+    type: 'button', class: 'button button-small', 'aria-pressed': String(inside.counterpart), id: 'inside-counterpart',
+    on: { click: () => store.actions.setInside({ counterpart: !store.state.inside.counterpart }) },
+  }, inside.counterpart ? 'Hide the teacher-forced row' : 'Show the teacher-forced counterpart');
   const out = [toggle];
   if (!inside.counterpart) return out;
   const cp = store.state.session?.teacherCounterpart(row);
   if (!cp) {
-    out.push(el('p', { class: 'stage-text' }, 'These tokens cannot be fed back as text (a special token was chosen), so there is no teacher-forced counterpart.'));
+    out.push(h('p', { class: 'stage-text' }, 'These tokens cannot be fed back as text (a special token was chosen), so there is no teacher-forced counterpart.'));
     return out;
   }
   const cpHead = cp.layers[layer].heads[head].self;
-  out.push(el('p', { class: 'stage-text' }, `The teacher-forced pass over ${cp.tokens.join(' ')}: row ${row}.` +
+  out.push(h('p', { class: 'stage-text' }, `The teacher-forced pass over ${cp.tokens.join(' ')}: row ${row}.` +
     (cpHead.mask.includes(-Infinity) ? '' : ' It is the last row of that sequence: no later position to hide.')));
   out.push(...maskRows(cpHead, cp.tokens, 'counterpart '));
   return out;
@@ -176,7 +178,7 @@ function maskStage({ record, H, kind, labels, layer, head, inside, store, row })
 
 function maskRows(H, labels, prefix = '') {
   const masked = Float32Array.from(H.scaled, (x, j) => x + H.mask[j]);  // x + 0, or −∞
-  const caption = (text) => el('div', { class: 'vector-caption' }, text);
+  const caption = (text) => h('div', { class: 'vector-caption' }, text);
   return [
     caption(`${prefix}scores ÷ √d_k`), numberCells(H.scaled, { labels, name: `${prefix}q·k/√d_k` }),
     caption(`${prefix}mask`), numberCells(H.mask, { labels, name: `${prefix}mask` }),

@@ -5,10 +5,12 @@
 // from the model's sizes (web/inside_texts.js KV_FORMULA, stepCost).
 import { BEAM_NOTE, DECODER_ONLY_NOTE, KV_FORMULA, KV_NOTE, NO_STEP_NOTE, stepCost } from '../inside_texts.js';
 import { el } from '../tooltip.js';
-import { Memo, setText } from './util.js';
+import { h, patch } from './patch.js';
+import { Memo, setProperty, setText, viewportWidth } from './util.js';
 import { hoverTips, MatrixCanvas, strip } from './vectors.js';
 
-const grouped = (n) => n.toLocaleString('en-US');
+const GROUPED = new Intl.NumberFormat('en-US');  // made once: toLocaleString('en-US') builds one per call
+const grouped = (n) => GROUPED.format(n);
 
 export function create(root, store) {
   const title = root.querySelector('#kv-title');
@@ -27,13 +29,20 @@ export function create(root, store) {
     return f;
   };
   mats.append(figure('key', 'cache.key'), figure('value', 'cache.value'), figure('cross-key', 'cross_cache.key'), figure('cross-value', 'cross_cache.value'));
+  // The matrices' width: the card's content box, as the layout last left it (read by a ResizeObserver, so
+  // that drawing reads no layout in the middle of a step). The card's own box, not the matrices': while
+  // the card is off screen the browser skips laying out what is inside it (style.css, content-visibility).
+  const contentWidth = () => {
+    const style = getComputedStyle(root);
+    return root.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  };
   let width = -1;
   new ResizeObserver(() => {
-    const now = mats.clientWidth;
+    const now = contentWidth();
     if (now === width) return;
     width = now;
     if (store.state.model) requestAnimationFrame(() => store.render());
-  }).observe(mats);
+  }).observe(root);
   const memo = new Memo();
   return {
     update(trace, selection) {
@@ -44,7 +53,7 @@ export function create(root, store) {
       setText(title, `The KV cache · layer ${layer + 1}`);
       const row = selection.row;
       const record = trace?.inside?.[row] ?? null;
-      if (width < 0) width = mats.clientWidth;
+      if (width < 0) width = contentWidth();  // before the first observation
       if (!memo.changed(trace, trace?.inside?.length, row, layer, model, width)) return;
       const S = trace?.input.length ?? 0;
       drawCost(cost, c, trace ? Math.max(trace.queries.length, 1) : 0, row, S);
@@ -54,9 +63,9 @@ export function create(root, store) {
       else notes.push(!record.teacherForced ? KV_NOTE.steps : trace.causal === false ? KV_NOTE.teacherOpen : KV_NOTE.teacher);
       if (!model.encoderDecoder) notes.push(DECODER_ONLY_NOTE);
       setText(note, notes.join(' '));
-      mats.hidden = !record;
+      setProperty(mats, 'hidden', !record);
       if (!record) {
-        newRow.replaceChildren();
+        patch(newRow, []);
         return;
       }
       const L = record.layers[layer];
@@ -64,43 +73,43 @@ export function create(root, store) {
       const labels = trace.queries.slice(0, L.cache.rows);
       const marked = record.teacherForced ? -1 : L.cache.rows - 1;
       // two matrices side by side, or one per line on a narrow screen (style.css)
-      const half = window.innerWidth <= 640 ? width : Math.max(160, Math.floor((width - 24) / 2));
-      canvases.key.caption.textContent = record.teacherForced ? `keys: self_attention.key [${L.cache.rows} × ${d}]` : `cache.key [${L.cache.rows} × ${d}]`;
-      canvases.value.caption.textContent = record.teacherForced ? `values: self_attention.value [${L.cache.rows} × ${d}]` : `cache.value [${L.cache.rows} × ${d}]`;
+      const half = viewportWidth() <= 640 ? width : Math.max(160, Math.floor((width - 24) / 2));
+      setText(canvases.key.caption, record.teacherForced ? `keys: self_attention.key [${L.cache.rows} × ${d}]` : `cache.key [${L.cache.rows} × ${d}]`);
+      setText(canvases.value.caption, record.teacherForced ? `values: self_attention.value [${L.cache.rows} × ${d}]` : `cache.value [${L.cache.rows} × ${d}]`);
       canvases.key.map.draw({ data: L.cache.key, rows: L.cache.rows, cols: d, labels, marked }, half);
       canvases.value.map.draw({ data: L.cache.value, rows: L.cache.rows, cols: d, labels, marked }, half);
       const shared = trace.insideShared?.cross?.[layer];
-      for (const id of ['cross-key', 'cross-value']) canvases[id].figure.hidden = !shared;
+      for (const id of ['cross-key', 'cross-value']) setProperty(canvases[id].figure, 'hidden', !shared);
       if (shared) {
-        canvases['cross-key'].caption.textContent = `cross_cache.key [${shared.rows} × ${d}]: made once, from the encoder`;
-        canvases['cross-value'].caption.textContent = `cross_cache.value [${shared.rows} × ${d}]`;
+        setText(canvases['cross-key'].caption, `cross_cache.key [${shared.rows} × ${d}]: made once, from the encoder`);
+        setText(canvases['cross-value'].caption, `cross_cache.value [${shared.rows} × ${d}]`);
         canvases['cross-key'].map.draw({ data: shared.key, rows: shared.rows, cols: d, labels: trace.input }, half);
         canvases['cross-value'].map.draw({ data: shared.value, rows: shared.rows, cols: d, labels: trace.input }, half);
       }
       if (record.teacherForced) {
-        newRow.replaceChildren();
+        patch(newRow, []);
         return;
       }
       const p = L.cache.rows - 1;
-      newRow.replaceChildren(
-        el('div', { class: 'vector', 'data-name': 'new-key' }, el('div', { class: 'vector-caption' }, `this step's new key row, position ${p} (${labels[p]}): cache.key[${p}]`),
+      patch(newRow, [
+        h('div', { class: 'vector', 'data-name': 'new-key' }, h('div', { class: 'vector-caption' }, `this step's new key row, position ${p} (${labels[p]}): cache.key[${p}]`),
           strip(L.cache.key.slice(p * d, (p + 1) * d), { name: `cache.key[${p}]` })),
-        el('div', { class: 'vector', 'data-name': 'new-value' }, el('div', { class: 'vector-caption' }, `its new value row: cache.value[${p}]`),
-          strip(L.cache.value.slice(p * d, (p + 1) * d), { name: `cache.value[${p}]` })));
+        h('div', { class: 'vector', 'data-name': 'new-value' }, h('div', { class: 'vector-caption' }, `its new value row: cache.value[${p}]`),
+          strip(L.cache.value.slice(p * d, (p + 1) * d), { name: `cache.value[${p}]` }))]);
     },
   };
 }
 
 // Multiply-adds per step, with the cache and recomputing the prefix, for positions 0 .. n-1.
 function drawCost(table, c, n, row, S) {
-  const head = el('tr', {}, el('th', {}, 'position'), el('th', {}, 'with the cache'), el('th', {}, 'recomputing the prefix'), el('th', {}, 'saved'));
+  const head = h('tr', {}, h('th', {}, 'position'), h('th', {}, 'with the cache'), h('th', {}, 'recomputing the prefix'), h('th', {}, 'saved'));
   const rows = [head];
   let total = 0;
   for (let p = 0; p < n; p++) {
     const cached = stepCost(c, p, S);
     total += cached;
-    rows.push(el('tr', { class: p === row ? 'current' : '', 'data-position': String(p), 'data-cached': String(cached), 'data-recompute': String(total) },
-      el('td', {}, String(p)), el('td', {}, grouped(cached)), el('td', {}, grouped(total)), el('td', {}, `${(total / cached).toFixed(1)}×`)));
+    rows.push(h('tr', { class: p === row ? 'current' : '', 'data-position': String(p), 'data-cached': String(cached), 'data-recompute': String(total) },
+      h('td', {}, String(p)), h('td', {}, grouped(cached)), h('td', {}, grouped(total)), h('td', {}, `${(total / cached).toFixed(1)}×`)));
   }
-  table.replaceChildren(...rows);
+  patch(table, rows);
 }

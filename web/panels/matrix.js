@@ -10,7 +10,7 @@ import * as mask from './mask.js';
 import * as selfAttention from './self_attention.js';
 import * as crossAttention from './cross_attention.js';
 import * as encoderAttention from './encoder_attention.js';
-import { Memo, setProperty, setText } from './util.js';
+import { Memo, setProperty, setText, viewportWidth } from './util.js';
 import { MatrixTable } from './matrix_table.js';
 
 /**
@@ -92,7 +92,7 @@ export function create(root, store) {
       const latest = trace.mode === 'steps' && decoderRows ? trace.queries.length - 1 : -1;
       if (wrapWidth < 0) wrapWidth = wrap.clientWidth;  // before the first observation
       const width = Math.max(200, wrapWidth);
-      const maxHeight = window.innerWidth < 640 ? 460 : 520;
+      const maxHeight = viewportWidth() < 640 ? 460 : 520;
       if (!drawMemo.changed(row, latest, width, maxHeight, window.devicePixelRatio)) return;
       map.draw({ ...data, highlightRow: row, latestRow: latest }, width, { maxHeight });
     },

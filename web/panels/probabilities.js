@@ -6,6 +6,7 @@ import { softmax } from '../session.js';
 import { el, showTooltip, hideTooltip } from '../tooltip.js';
 import { explainerFor } from '../phonemes.js';
 import { phonemeLines } from '../phoneme_tips.js';
+import { h, patch } from './patch.js';
 import { Memo, fmt, setText, shorten } from './util.js';
 import { OTHERS_LABEL, sampledNote } from '../views.js';
 
@@ -31,45 +32,34 @@ function renderDistribution(container, { dist, model, tokens, explain, top = 8 }
   const shown = order.slice(0, top);
   if (!shown.includes(dist.chosen)) shown[shown.length - 1] = dist.chosen;
   const differs = used.some((p, i) => Math.abs(p - model[i]) > 1e-6);
+  const width = (p) => `${Math.max(0, Math.min(100, p * 100))}%`;
+  // (patched in place, patch.js: a step rewrites the bars that changed, not the list)
   const rows = shown.map((id) => {
-    const model100 = Math.max(0, Math.min(100, model[id] * 100));
-    const used100 = Math.max(0, Math.min(100, used[id] * 100));
-    const fill = el('span', { class: 'bar-fill' });
-    fill.style.width = `${used100}%`;
-    const ghost = differs ? el('span', { class: 'bar-model' }) : null;
-    if (ghost) ghost.style.width = `${model100}%`;
-    const row = el('div', { class: `bar-row${id === dist.chosen ? ' chosen' : ''}`, 'data-token': tokens[id], 'data-p': String(used[id]) },
-      el('span', { class: 'bar-token' }, tokens[id]),
-      el('span', { class: 'bar-track' }, ghost, fill),
-      el('span', { class: 'bar-value' }, percent(used[id])),
-    );
     const hover = (e) => tooltipOf({ id, token: tokens[id], p: used[id], model: model[id], logit: dist.logits[id], chosen: id === dist.chosen, explanation: explain(tokens[id]) }, e.clientX, e.clientY);
-    row.addEventListener('mousemove', hover);
-    row.addEventListener('click', hover);  // touch screens
-    row.addEventListener('mouseleave', hideTooltip);
-    return row;
+    return h('div', {
+      class: `bar-row${id === dist.chosen ? ' chosen' : ''}`, 'data-token': tokens[id], 'data-p': String(used[id]),
+      on: { mousemove: hover, click: hover, mouseleave: hideTooltip },  // (click: touch screens)
+    },
+    h('span', { class: 'bar-token' }, tokens[id]),
+    h('span', { class: 'bar-track' }, differs ? h('span', { class: 'bar-model', style: { width: width(model[id]) } }) : null,
+      h('span', { class: 'bar-fill', style: { width: width(used[id]) } })),
+    h('span', { class: 'bar-value' }, percent(used[id])));
   });
   // Every token not drawn, in one bar: the bars add up to 100 % of the distribution sampled from.
   const rest = Array.from(used.keys()).filter((id) => !shown.includes(id));
   if (rest.length) {
     const p = rest.reduce((sum, id) => sum + used[id], 0);
     const pModel = rest.reduce((sum, id) => sum + model[id], 0);
-    const fill = el('span', { class: 'bar-fill' });
-    fill.style.width = `${Math.max(0, Math.min(100, p * 100))}%`;
-    const ghost = differs ? el('span', { class: 'bar-model' }) : null;
-    if (ghost) ghost.style.width = `${Math.max(0, Math.min(100, pModel * 100))}%`;
-    const row = el('div', { class: 'bar-row others', 'data-token': '', 'data-p': String(p) },
-      el('span', { class: 'bar-token' }, OTHERS_LABEL),
-      el('span', { class: 'bar-track' }, ghost, fill),
-      el('span', { class: 'bar-value' }, percent(p)),
-    );
-    row.title = `${rest.length} tokens`;
-    rows.push(row);
+    rows.push(h('div', { class: 'bar-row others', 'data-token': '', 'data-p': String(p), title: `${rest.length} tokens` },
+      h('span', { class: 'bar-token' }, OTHERS_LABEL),
+      h('span', { class: 'bar-track' }, differs ? h('span', { class: 'bar-model', style: { width: width(pModel) } }) : null,
+        h('span', { class: 'bar-fill', style: { width: width(p) } })),
+      h('span', { class: 'bar-value' }, percent(p))));
   }
   const legend = differs
-    ? el('div', { class: 'dist-legend' }, el('span', {}, 'sampled from'), el('span', { class: 'ghost' }, 'model (T = 1)'))
+    ? h('div', { class: 'dist-legend' }, h('span', {}, 'sampled from'), h('span', { class: 'ghost' }, 'model (T = 1)'))
     : null;
-  container.replaceChildren(...rows, ...(legend ? [legend] : []));
+  patch(container, [...rows, legend]);
 }
 
 export function create(root, store) {
@@ -86,7 +76,7 @@ export function create(root, store) {
       if (!trace || row < 0) {
         setText(title, 'Next token');
         setText(note, 'Linear layer + softmax over the last decoder layer: one probability per phoneme.');
-        box.replaceChildren();
+        patch(box, []);
         return;
       }
       const tokens = model.targetTokens;

@@ -4,8 +4,8 @@
 // input and output vectors as the engine recorded them (session.js: run.inside()), and how much it adds
 // to the stream (‖output‖ / ‖stream in‖). The words are in web/inside_texts.js.
 import { BOXES, BEAM_NOTE, CONTRIBUTION, DECODER_ONLY_NOTE, HIDDEN_NOTE, LOGIT_NOTE, NO_STEP_NOTE } from '../inside_texts.js';
-import { el } from '../tooltip.js';
 import { DecoderDiagram } from './diagram.js';
+import { h, patch } from './patch.js';
 import { Memo, fmt, setText } from './util.js';
 import { hoverTips, norm, strip } from './vectors.js';
 
@@ -98,19 +98,19 @@ export function create(root, store) {
       if (!record) notes.push(trace?.strategy === 'beam' ? BEAM_NOTE : NO_STEP_NOTE);
       setText(note, notes.join(' '));
       if (!record) {
-        body.replaceChildren();
+        patch(body, []);
         return;
       }
       const dist = trace.dist[row];
       const logit = dist ? { token: model.targetTokens[dist.chosen], value: dist.logits[dist.chosen] } : null;
-      body.replaceChildren(...drawBox(c, boxVectors(c, record, layer, box, { logit })));
+      patch(body, drawBox(c, boxVectors(c, record, layer, box, { logit })));
     },
   };
 }
 
 function vector(name, values, role) {
-  return el('div', { class: 'vector', 'data-name': name, 'data-role': role },
-    el('div', { class: 'vector-caption' }, `${role === 'in' ? 'in' : 'out'}: ${name}`, el('span', { class: 'dim' }, `  ‖·‖ = ${fmt(norm(values))}`)),
+  return h('div', { class: 'vector', 'data-name': name, 'data-role': role },
+    h('div', { class: 'vector-caption' }, `${role === 'in' ? 'in' : 'out'}: ${name}`, h('span', { class: 'dim' }, `  ‖·‖ = ${fmt(norm(values))}`)),
     strip(values, { name }));
 }
 
@@ -120,19 +120,19 @@ function drawBox(c, v) {
   if (v.hidden) {
     let active = 0;
     for (const x of v.hidden) if (x > 0) active++;
-    nodes.push(el('div', { class: 'vector', 'data-name': 'hidden', 'data-role': 'hidden' },
-      el('div', { class: 'vector-caption' }, `hidden (after ${c.activation}): `, el('strong', { 'data-active': String(active) }, HIDDEN_NOTE({ active, total: v.hidden.length, activation: c.activation }))),
+    nodes.push(h('div', { class: 'vector', 'data-name': 'hidden', 'data-role': 'hidden' },
+      h('div', { class: 'vector-caption' }, `hidden (after ${c.activation}): `, h('strong', { 'data-active': String(active) }, HIDDEN_NOTE({ active, total: v.hidden.length, activation: c.activation }))),
       strip(v.hidden, { name: 'hidden' })));
   }
   for (const [name, values] of v.outputs) nodes.push(vector(name, values, 'out'));
   if (v.stream) {
     const ratio = norm(v.outputs[0][1]) / norm(v.stream);
-    nodes.push(el('p', { class: 'contribution', 'data-ratio': String(ratio) }, CONTRIBUTION({ ratio: ratio.toFixed(3) })));
+    nodes.push(h('p', { class: 'contribution', 'data-ratio': String(ratio) }, CONTRIBUTION({ ratio: ratio.toFixed(3) })));
   }
   if (v.logit) {
-    nodes.push(el('p', { class: 'logit' }, 'logit of the chosen token ', el('strong', { class: 'mono' }, v.logit.token), ' = ',
-      el('strong', { class: 'mono', 'data-value': String(v.logit.value), 'data-tip': `logit[${v.logit.token}] (the engine's)` }, fmt(v.logit.value))));
-    nodes.push(el('p', { class: 'stage-text' }, LOGIT_NOTE));
+    nodes.push(h('p', { class: 'logit' }, 'logit of the chosen token ', h('strong', { class: 'mono' }, v.logit.token), ' = ',
+      h('strong', { class: 'mono', 'data-value': String(v.logit.value), 'data-tip': `logit[${v.logit.token}] (the engine's)` }, fmt(v.logit.value))));
+    nodes.push(h('p', { class: 'stage-text' }, LOGIT_NOTE));
   }
   return nodes;
 }

@@ -57,3 +57,11 @@ export function weightTooltip(cell, spec, queryKind, keyKind) {
     cell.masked ? ['weight ', el('strong', {}, '0'), el('span', { class: 'dim' }, ' (masked: score −∞)')] : ['weight ', el('strong', {}, fmt(cell.value))],
   ];
 }
+
+// The window's width, kept from the last resize: reading window.innerWidth in the middle of a render,
+// after DOM writes, can make the browser lay the page out there and then.
+let windowWidth = typeof window === 'undefined' ? 0 : window.innerWidth;
+if (typeof window !== 'undefined') window.addEventListener('resize', () => { windowWidth = window.innerWidth; });
+
+/** window.innerWidth as of the last resize (read without a layout). */
+export const viewportWidth = () => windowWidth;
