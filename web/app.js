@@ -45,7 +45,7 @@ function wireEvents() {
       const box = $('word');
       if (box.selectionStart === box.value.length && box.selectionEnd === box.value.length) {
         e.preventDefault();
-        actions.step();
+        actions.step(e.timeStamp);
       }
     }
   });
