@@ -54,7 +54,15 @@ async function capture(page) {
       if (node.nodeType === Node.TEXT_NODE) return node.textContent;
       if (node.nodeType !== Node.ELEMENT_NODE || !node.checkVisibility()) return null;
       const marks = ['class', 'aria-pressed', 'aria-current', 'aria-label', 'disabled'].map((a) => node.getAttribute(a)).filter((x) => x !== null);
-      if (node.tagName === 'CANVAS') return ['CANVAS', node.clientWidth, node.clientHeight, node.toDataURL()];
+      if (node.tagName === 'CANVAS') {
+        // the part the page shows: a canvas may keep a taller backing store than it shows (web/canvas.js)
+        const dpr = node.width / parseFloat(node.style.width || node.width);
+        const copy = document.createElement('canvas');
+        copy.width = node.width;
+        copy.height = Math.round(parseFloat(node.style.height || node.height) * dpr);
+        copy.getContext('2d').drawImage(node, 0, 0, copy.width, copy.height, 0, 0, copy.width, copy.height);
+        return ['CANVAS', node.clientWidth, node.clientHeight, copy.toDataURL()];
+      }
       if (node.tagName === 'SELECT' || node.tagName === 'INPUT') marks.push(node.value);
       return [node.tagName, ...marks, ...[...node.childNodes].map(drawn).filter((x) => x !== null)];
     };
