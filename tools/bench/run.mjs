@@ -439,19 +439,26 @@ async function coldStart(browser, server, m, runs, word) {
     phases_ms: phases, transfer_bytes: median(results.map((r) => r.transfer_bytes)) };
 }
 
-// The page itself (tools/build_site.mjs, tools/serve.mjs), when it exists: built with this model into
-// OUT/site, opened in a fresh context; "first token" is its first decoder step (the Step button
-// pressed as soon as the page reports ready), painted.
-async function siteColdStart(browser, m, out, runs) {
+// The page built with model `m` into `dir` (tools/build_site.mjs) and served from there under a sub-path
+// (tools/serve.mjs): { server }, or { skipped: why } when it cannot be.
+async function servedSite(m, dir) {
   if (!existsSync(at('tools/build_site.mjs')) || !existsSync(at('tools/serve.mjs'))) return { skipped: 'no tools/build_site.mjs yet' };
-  const dir = path.join(out, 'site');
   try {
     run(process.execPath, [at('tools/build_site.mjs'), '--model', m.file, '--out', dir], { capture: true });
   } catch (error) {
     return { skipped: `tools/build_site.mjs failed: ${error.message.split('\n')[0]}` };
   }
   const { serve } = await import(at('tools/serve.mjs'));
-  const server = await serve({ root: dir, base: '/stepwise/', port: 0, log: false });
+  return { server: await serve({ root: dir, base: '/stepwise/', port: 0, log: false }) };
+}
+
+// The page itself (tools/build_site.mjs, tools/serve.mjs), when it exists: built with this model into
+// OUT/site, opened in a fresh context; "first token" is its first decoder step (the Step button
+// pressed as soon as the page reports ready), painted.
+async function siteColdStart(browser, m, out, runs) {
+  const dir = path.join(out, 'site');
+  const { skipped, server } = await servedSite(m, dir);
+  if (skipped) return { skipped };
   const results = [];
   try {
     for (let i = 0; i < runs; i++) {
@@ -510,15 +517,8 @@ async function siteColdStart(browser, m, out, runs) {
 // paint.mjs SCENARIOS (Step clicked at the page's top: the issue's measurement; → with "Open the box" on
 // screen), `rounds` times over (the ways taking turns). paint.mjs says how a step is timed.
 async function paintRun(browser, m, out, settings) {
-  if (!existsSync(at('tools/build_site.mjs')) || !existsSync(at('tools/serve.mjs'))) return { skipped: 'no tools/build_site.mjs yet' };
-  const dir = path.join(out, 'site-paint');
-  try {
-    run(process.execPath, [at('tools/build_site.mjs'), '--model', m.file, '--out', dir], { capture: true });
-  } catch (error) {
-    return { skipped: `tools/build_site.mjs failed: ${error.message.split('\n')[0]}` };
-  }
-  const { serve } = await import(at('tools/serve.mjs'));
-  const server = await serve({ root: dir, base: '/stepwise/', port: 0, log: false });
+  const { skipped, server } = await servedSite(m, path.join(out, 'site-paint'));
+  if (skipped) return { skipped };
   const runs = Object.fromEntries(settings.scenarios.map((sc) => [sc, []]));
   try {
     for (let round = 0; round < settings.rounds; round++) {
