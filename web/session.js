@@ -56,38 +56,8 @@ const isLetter = (model, id) => {
   return ![model.bos, model.eos, model.pad].includes(id) && t !== model.config.target_vocab.sep && [...t].length === 1 && t.toLowerCase() === t;
 };
 
-/**
- * A run from <s> alone, with no prompt, or null when the wrapper cannot start one. THE MISSING PIECE:
- * web/stepwise.js passes the text to the binding's sw_session_start, which encodes it, and the engine
- * refuses empty text ("the input is empty: type a word") although its Generator starts from no prompt
- * (Generator::start({}), what `stepwise invent` runs). Once sw_session_start takes empty text for a
- * decoder-only model as "no prompt" (input = {}, then generator->start({})), this returns that run and
- * the engine samples every token itself, letters included.
- */
-function startWithoutPrompt(model, options) {
-  try {
-    return model.start('', options);
-  } catch (error) {
-    if (error instanceof StepwiseError) return null;
-    throw error;
-  }
-}
-
-/** A seeded generator of uniform numbers in [0, 1) (mulberry32, both halves of the seed mixed in). */
-function seededRandom(seed) {
-  let a = (seed >>> 0) ^ Math.imul(Math.floor(seed / 2 ** 32) | 0, 0x9e3779b9);
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 export class DecoderSession {
   #run = null;
-  #inventOptions = null;
-  #letters = null;  // inventing without an empty-prompt run: { chosen: letter ids, random }, until <sep>
 
   /**
    * Starts `word` on `model`. settings: { mode: 'steps' | 'teacher', strategy, temperature, topK, topP,
@@ -103,21 +73,15 @@ export class DecoderSession {
     this.decoderOnly = !model.encoderDecoder;
     const invent = Boolean(settings.invent);
     // Inventing: a decoder-only G2P model steps from <s> alone, sampling (temperature 1, the seed given)
-    // its letters, <sep> and their phonemes. See startWithoutPrompt(): until the wrapper can start a run
-    // with no prompt, the letters are sampled here (#inventLetter) and the run starts at <sep>.
+    // its letters, <sep> and their phonemes: a run started on '' begins from <s> alone, and the engine
+    // chooses every token.
     const options = invent ? { strategy: 'sample', temperature: 1, topK: 0, topP: 1, seed: settings.seed }
       : settings.mode === 'teacher' ? { strategy: 'greedy' } : decodeOptions(settings);
     // The probe records greedy and sampling steps (the engine has none for beam search).
     if ((settings.mode === 'steps' || invent) && options.strategy !== 'beam') options.probe = true;
-    if (invent) {
-      this.#inventOptions = options;
-      this.#run = startWithoutPrompt(model, options);
-      if (!this.#run) this.#letters = { chosen: [], random: seededRandom(settings.seed) };
-    } else {
-      this.#run = model.start(word, options);
-    }
+    this.#run = model.start(invent ? '' : word, options);
     try {
-      const input = this.#run ? this.#run.input.slice() : [];
+      const input = this.#run.input.slice();
       this.trace = {
         mode: invent ? 'steps' : settings.mode,
         strategy: settings.mode === 'teacher' && !invent ? 'teacher' : options.strategy,
@@ -128,7 +92,7 @@ export class DecoderSession {
         decoderOnly: this.decoderOnly,
         // decoder-only: the rows of <s> and the prompt before the first chosen token (0 for encoder-decoder)
         promptRows: this.decoderOnly ? input.length : 0,
-        encoder: this.#run ? this.#run.encoderAttention().map((layer) => layer.map((m) => splitRows(m, input.length))) : [],
+        encoder: this.#run.encoderAttention().map((layer) => layer.map((m) => splitRows(m, input.length))),
         queries: [],
         produced: [],
         producedIds: [],
@@ -163,7 +127,6 @@ export class DecoderSession {
   step() {
     const t = this.trace;
     if (t.done) return t;
-    if (this.#letters) return this.#inventLetter();
     const run = this.#run;
     const started = performance.now();
     const r = run.step();
@@ -197,72 +160,6 @@ export class DecoderSession {
     t.dist.push(dist);
     t.done = done;
     if (inside) t.inside.push(inside);
-    return t;
-  }
-
-  // Inventing without an empty-prompt run (startWithoutPrompt): row i = the letters chosen so far. Under
-  // the causal mask row i of a pass over <s>, those letters, <sep> and anything after sees only <s> and
-  // them, so a run started on them (any one letter for row 0) and one causal pass give row i: its
-  // attention, its distribution and the probe. The page samples from that distribution (temperature 1,
-  // its own seeded generator; only letters, and <sep> after the first one: the documented fallback); once
-  // it picks <sep>, a sampling run starts on the letters and the engine writes the phonemes.
-  #inventLetter() {
-    const t = this.trace;
-    const m = this.model;
-    const chosen = this.#letters.chosen;
-    const i = chosen.length;
-    const started = performance.now();
-    const letterIds = m.targetTokens.map((_, id) => id).filter((id) => isLetter(m, id));
-    const sep = m.targetTokens.indexOf(m.config.target_vocab.sep);
-    const phoneme = m.targetTokens.findIndex((_, id) => id !== sep && ![m.bos, m.eos, m.pad].includes(id) && !isLetter(m, id));
-    const helper = m.start(chosen.length ? chosen.map((id) => m.targetTokens[id]).join('') : m.targetTokens[letterIds[0]], { strategy: 'greedy' });
-    let self;
-    let logits;
-    let inside = null;
-    try {
-      const f = helper.forward(m.targetTokens[phoneme], { causal: true, probe: t.probed });
-      const T = f.ids.length;
-      logits = rowOf(f.logits, i, m.targetTokens.length);
-      self = f.selfAttention.map((layer) => layer.map((rows) => rowOf(rows, i, T, i + 1)));
-      if (t.probed) inside = forwardRow(captureForward(helper, m), i, m);
-    } finally {
-      helper.dispose();
-    }
-    const probs = softmax(logits);
-    // what may come next: a letter, or <sep> once there is one; only <sep> when the word is as long as a
-    // prompt may be
-    const maxLetters = m.config.max_target_len - 3;
-    const allowed = i >= maxLetters ? [sep] : i === 0 ? letterIds : [...letterIds, sep];
-    const total = allowed.reduce((sum, id) => sum + probs[id], 0);
-    let u = this.#letters.random() * total;
-    let id = allowed.at(-1);
-    for (const candidate of allowed) {
-      u -= probs[candidate];
-      if (u < 0) {
-        id = candidate;
-        break;
-      }
-    }
-    t.stepMs.push(performance.now() - started);
-    t.queries.push(i === 0 ? m.targetTokens[m.bos] : m.targetTokens[chosen[i - 1]]);
-    t.produced.push(m.targetTokens[id]);
-    t.producedIds.push(id);
-    for (let l = 0; l < this.layers; l++) {
-      for (let h = 0; h < this.heads; h++) {
-        t.self[l][h].push(self[l][h]);
-        t.cross[l][h].push(new Float32Array(0));
-      }
-    }
-    t.dist.push({ probs, logits, chosen: id });
-    if (inside) t.inside.push(inside);
-    if (id === sep) {
-      // the word is written: the engine samples its pronunciation (the rows from <sep> on)
-      this.#run = m.start(chosen.map((x) => m.targetTokens[x]).join(''), this.#inventOptions);
-      t.input = this.#run.input.slice();
-      this.#letters = null;
-    } else {
-      chosen.push(id);
-    }
     return t;
   }
 
@@ -447,8 +344,7 @@ export class DecoderSession {
    */
   teacherCounterpart(row) {
     const t = this.trace;
-    // (an invention has no prompt to start a run on until its letters are written: none)
-    if (t.mode !== 'steps' || !t.probed || t.invented || row < 0 || row >= t.queries.length) return null;
+    if (t.mode !== 'steps' || !t.probed || row < 0 || row >= t.queries.length) return null;
     if (t.counterparts.has(row)) return t.counterparts.get(row);
     const m = this.model;
     const fed = t.queries.slice(1);

@@ -4,13 +4,14 @@
 // models' alignments, whose rows are the models' own (checked against runs made here in Node with
 // web/stepwise.js). A screenshot of the comparison goes to docs/compare.png.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 
 import * as Stepwise from '../../web/stepwise.js';
-import { ROOT, SITE, fileUrl, launch, nativeGenerate, openPage, outside, startServer, state, stepToEnd, typeWord } from './helpers.mjs';
+import { CLI, ROOT, SITE, fileUrl, launch, nativeGenerate, openPage, outside, startServer, state, stepToEnd, typeWord } from './helpers.mjs';
 
 const SECOND = 'g2p-cmudict-decoder-only.safetensors';
 const SECOND_FILE = path.join(ROOT, 'weights', SECOND);
@@ -86,7 +87,13 @@ test('invent: from <s> alone, letters, <sep>, phonemes, </s>, the same for the s
     s = await stepToEnd(page);
     return s;
   };
-  const first = await invent(7);
+  // The engine samples every token from <s> alone, so the page writes what `stepwise invent` writes for a
+  // seed: the first 20 seeds as the CLI writes them ("word<TAB>phonemes[<TAB>(malformed)]").
+  const cli = execFileSync(CLI, ['invent', '--model', SECOND_FILE, '--count', '20', '--seed', '0'], { encoding: 'utf8' })
+    .trimEnd().split('\n').map((line, seed) => ({ seed, fields: line.split('\t') }));
+  const good = cli.find((c) => c.fields.length === 2);
+  assert.ok(good, 'one of the first 20 seeds invents a well-formed word');
+  const first = await invent(good.seed);
   assert.ok(first.invented, 'an invention');
   assert.equal(first.queries[0], '<s>');
   assert.equal(first.promptRows, 0);
@@ -97,13 +104,20 @@ test('invent: from <s> alone, letters, <sep>, phonemes, </s>, the same for the s
   assert.equal(tokens.at(-1), '</s>');
   assert.equal(first.invented.wellFormed, true, tokens.join(' '));
   assert.equal(first.invented.word, tokens.slice(0, sep).join(''));
-  assert.equal(first.invented.seed, 7);
+  assert.equal(first.invented.seed, good.seed);
+  assert.deepEqual([first.invented.word, first.invented.phonemes], good.fields);
+  assert.match(await page.textContent('#invent-result'), new RegExp(`invented “${first.invented.word}”`));
   assert.equal(first.selfAttention[0][0].length, tokens.length);  // a row for every token written
-  const again = await invent(7);
+  const again = await invent(good.seed);
   assert.deepEqual(again.invented.tokens, tokens);
-  const other = await invent(8);
-  assert.equal(other.invented.wellFormed, true, other.invented.tokens.join(' '));
-  await invent(7);
+  // every seed as the CLI writes it, a malformed one (if one of the 20 is) said to be no word
+  for (const c of [cli.find((x) => x.seed !== good.seed && x.fields.length === 2), cli.find((x) => x.fields.length === 3)].filter(Boolean)) {
+    const other = await invent(c.seed);
+    assert.equal(other.invented.wellFormed, c.fields.length === 2, other.invented.tokens.join(' '));
+    assert.deepEqual([other.invented.word, other.invented.phonemes], c.fields.slice(0, 2));
+    if (c.fields.length === 3) assert.match(await page.textContent('#invent-result'), /not a word this time/);
+  }
+  await invent(good.seed);
   await page.click('#invent-pronounce');
   await page.waitForFunction((w) => window.stepwiseState.model?.name === 'g2p-cmudict.safetensors' && window.stepwiseState.word === w, first.invented.word);
   const s = await stepToEnd(page);
