@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints the model card's tables (weights/g2p-cmudict.md) from the training history and the evaluation:
+"""Prints a model card's tables (weights/g2p-cmudict.md, weights/g2p-cmudict-decoder-only.md) from the training history and the evaluation:
 
     /usr/bin/python3 tools/model_card_tables.py runs/g2p/history.json weights/g2p-cmudict.eval.json
 """
@@ -32,3 +32,21 @@ print(f"| PyTorch, greedy, same weights | {pct(p['no_stress']['wer'])} | {pct(p[
 s = evaluation["slice_1000"]["greedy"]
 print(f"\nCI slice (first 1,000 test words), greedy: WER {pct(s['wer_no_stress'])} without stress, {pct(s['wer'])} with stress; "
       f"CI fails above {pct(s['wer_no_stress'] + 0.02)}.")
+
+# A decoder-only model also models spellings: its bits per letter beside the character n-grams, and what it
+# invents (tools/evaluate_g2p.sh writes both for such a model).
+spelling = t.get("spelling")
+if spelling:
+    print(f"\nSpelling, bits per letter on the {t['words']} test headwords (the letters and <sep> after <s>, {spelling['symbols']} symbols):\n")
+    print("| model | bits per letter |")
+    print("|---|---|")
+    print(f"| **this model** | **{spelling['bits_per_letter']:.3f}** |")
+    for b in evaluation.get("spelling_baselines", []):
+        print(f"| character {b['order']}-gram, interpolated Kneser–Ney (train split) | {b['bits_per_letter']:.3f} |")
+invent = evaluation.get("invent")
+if invent:
+    n = invent["samples"]
+    print(f"\nInvented words ({n} samples from <s> alone, temperature {invent['temperature']:g}, seeds "
+          f"{invent['first_seed']}–{invent['first_seed'] + n - 1}): {pct(invent['not_headwords'] / n)} are not CMUdict headwords "
+          f"(of {invent['known_headwords']:,}); {n - invent['malformed']} are well-formed (letters, <sep>, phonemes, </s>); "
+          f"{pct(invent['well_formed_new'] / n)} are well-formed new words.")
