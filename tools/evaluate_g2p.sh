@@ -21,7 +21,7 @@ mkdir -p build/eval
 /usr/bin/python3 tools/eval_g2p_torch.py "$model" data/cmudict/test.tsv --json build/eval/torch.json
 rm -f build/eval/ngram-*.json build/eval/invent.json
 if ./build/stepwise info --model "$model" | grep -q 'decoder-only'; then
-  for order in 3 4 5 6; do /usr/bin/python3 tools/spelling_baseline.py --order $order --json build/eval/ngram-$order.json; done
+  for order in 3 4 5 6; do /usr/bin/python3 tools/spelling_baseline.py --order $order --samples 1000 --json build/eval/ngram-$order.json; done
   ./build/stepwise invent --model "$model" --count 1000 --seed 0 --temperature 1 \
     --known data/cmudict/train.tsv,data/cmudict/dev.tsv,data/cmudict/test.tsv --json build/eval/invent.json >/dev/null
 fi
