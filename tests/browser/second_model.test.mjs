@@ -19,6 +19,11 @@ const FIRST_FILE = path.join(ROOT, 'weights', 'g2p-cmudict.safetensors');
 const shipped = existsSync(path.join(SITE, SECOND)) && existsSync(SECOND_FILE);
 const skip = shipped ? false : `${SECOND} is not in site/ (build the site with the decoder-only model in weights/)`;
 
+// The model is committed: its absence is a failure, not a skip (the tests below would only report it as one).
+test('the decoder-only model is in weights/ and in the built site', () => {
+  assert.ok(shipped, `${SECOND} missing from weights/ or site/: build the site (node tools/build_site.mjs)`);
+});
+
 let browser;
 let server;
 
