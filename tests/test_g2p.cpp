@@ -22,6 +22,7 @@ struct Shipped {
 };
 const std::vector<Shipped> kShipped = {
     {"g2p-cmudict.safetensors", "g2p_parity.json"},
+    {"g2p-cmudict-decoder-only.safetensors", "g2p_decoder_only_parity.json"},
 };
 std::string weights_path(const Shipped& m) { return std::string(STEPWISE_FIXTURES) + "/../../weights/" + m.weights; }
 

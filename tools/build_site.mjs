@@ -2,7 +2,8 @@
 // Builds the static site into site/: one folder that works from any static host, under any sub-path,
 // and from file:// with no server and no network.
 //
-//   node tools/build_site.mjs [--model weights/g2p-cmudict.safetensors] [--out site]
+//   node tools/build_site.mjs [--model weights/g2p-cmudict.safetensors]
+//                             [--second-model weights/g2p-cmudict-decoder-only.safetensors] [--out site]
 //
 // Chromium refuses ES modules and fetch() on file:// pages, so everything is a classic script:
 //   app.js    the page (web/app.js and its modules, web/stepwise.js and the Emscripten module) bundled
@@ -11,6 +12,9 @@
 //   engine.js the same bytes, base64, assigned to a global: what the page reads from file://
 //   MODEL.safetensors  the built-in model, fetched by the page over http (named in index.html)
 //   model.js  the same bytes, base64, assigned to a global: what the page reads from file://
+//   SECOND.safetensors, SECOND.js  the second shipped model (the decoder-only G2P model) and the same
+//             bytes as a classic script: named in index.html, fetched (or, on file://, the script
+//             injected) only when the learner chooses it, so the default page transfers no more
 //   words.js  the CMUdict test split (held-out words and their pronunciations) for "surprise me"
 //   boot.js   starts the model download first thing (web/boot.js, copied as is)
 //   engine_source.js  the engine's C++ lines for each box of the decoder diagram, from the
@@ -28,6 +32,7 @@ import { currentRegions, engineSourceScript } from './engine_source.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_MODEL = 'weights/g2p-cmudict.safetensors';
+const SECOND_MODEL = 'weights/g2p-cmudict-decoder-only.safetensors';
 const FALLBACK_MODEL = 'tests/fixtures/postnorm_relu_sinusoidal.safetensors';
 const WASM_MODULE = 'build-wasm/stepwise-wasm.js';
 const TEST_SPLIT = 'data/cmudict/test.tsv';
@@ -38,14 +43,15 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const options = { model: null, out: 'site' };
+  const options = { model: null, secondModel: null, out: 'site' };
   for (let i = 0; i < argv.length; i++) {
     const [key, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i] ?? fail(`${key} needs a value`);
     if (key === '--model') options.model = value();
+    else if (key === '--second-model') options.secondModel = value();
     else if (key === '--out') options.out = value();
     else if (key === '-h' || key === '--help') {
-      console.log('usage: node tools/build_site.mjs [--model FILE.safetensors] [--out site]');
+      console.log('usage: node tools/build_site.mjs [--model FILE.safetensors] [--second-model FILE.safetensors] [--out site]');
       process.exit(0);
     } else fail(`unknown argument '${argv[i]}' (try --help)`);
   }
@@ -62,6 +68,11 @@ if (!existsSync(modelPath)) {
   console.warn(`build_site: warning: ${DEFAULT_MODEL} not found; building with the fixture model ${FALLBACK_MODEL} (random weights)`);
   modelPath = at(FALLBACK_MODEL);
 }
+// The second model, offered in the picker and loaded only when chosen: the one asked for, else the shipped
+// decoder-only model when it exists, else none (the picker then offers only the first).
+const secondPath = options.secondModel ? path.resolve(options.secondModel) : at(SECOND_MODEL);
+if (options.secondModel && !existsSync(secondPath)) fail(`model file ${options.secondModel} not found`);
+const hasSecond = existsSync(secondPath) && secondPath !== modelPath;
 if (!existsSync(at(WASM_MODULE))) fail(`${WASM_MODULE} not found; build it first: bash tools/build_wasm.sh`);
 
 // The held-out words: written by tools/g2p_data.py (the one implementation of the split) when missing.
@@ -121,7 +132,9 @@ if (!/^[\w.-]+\.safetensors$/.test(modelName)) fail(`model file name '${modelNam
 // The page fetches the binary over http and reads model.js (the same bytes) on file://.
 copyFileSync(modelPath, path.join(out, modelName));
 const html = readFileSync(at('web/index.html'), 'utf8');
-const markers = { 'stepwise-wasm': WASM_FILE, 'stepwise-model': modelName };
+const secondName = hasSecond ? path.basename(secondPath) : '';
+if (hasSecond && !/^[\w.-]+\.safetensors$/.test(secondName)) fail(`model file name '${secondName}': use letters, digits, '.', '-', '_' and .safetensors`);
+const markers = { 'stepwise-wasm': WASM_FILE, 'stepwise-model': modelName, 'stepwise-second-model': secondName };
 let page = html;
 for (const [name, value] of Object.entries(markers)) {
   const marker = `<meta name="${name}" content="">`;
@@ -134,6 +147,18 @@ writeFileSync(
   `// ${modelName}, ${modelBytes.length} bytes, base64 (a classic script so that file:// pages can read it)\n` +
     `globalThis.stepwiseBuiltinModel = { file: ${literal(modelName)}, base64: ${literal(modelBytes.toString('base64'))} };\n`,
 );
+
+// The second model: its file for http, and a classic script for file:// that the page injects only when
+// the learner chooses the model (web/assets.js shippedModel): it adds the bytes to a global, by file name.
+if (hasSecond) {
+  const secondBytes = readFileSync(secondPath);
+  copyFileSync(secondPath, path.join(out, secondName));
+  writeFileSync(
+    path.join(out, secondName.replace(/\.safetensors$/, '.js')),
+    `// ${secondName}, ${secondBytes.length} bytes, base64 (a classic script so that file:// pages can read it)\n` +
+      `(globalThis.stepwiseShippedModels ??= {})[${literal(secondName)}] = ${literal(secondBytes.toString('base64'))};\n`,
+  );
+}
 
 // word<TAB>pron|pron per line, one line per word, in the order of the split file.
 let wordCount = 0;
@@ -159,6 +184,7 @@ const regions = currentRegions();
 writeFileSync(path.join(out, 'engine_source.js'), engineSourceScript(regions));
 
 const size = (f) => `${(statSync(path.join(out, f)).size / 1024).toFixed(0)} KiB`;
-console.log(`build_site: ${path.relative(process.cwd(), out) || '.'}/ with model ${path.relative(ROOT, modelPath)} ` +
+console.log(`build_site: ${path.relative(process.cwd(), out) || '.'}/ with model ${path.relative(ROOT, modelPath)}` +
+  `${hasSecond ? ` and, loaded when chosen, ${path.relative(ROOT, secondPath)}` : ''} ` +
   `(app.js ${size('app.js')}, stepwise.wasm ${size(WASM_FILE)}, model.js ${size('model.js')}, words.js ${size('words.js')}, ${wordCount} test words, ` +
   `${Object.keys(regions.regions).length} engine regions)`);

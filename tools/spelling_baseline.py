@@ -5,6 +5,7 @@ for the decoder-only Transformer's spellings.
     /usr/bin/python3 tools/spelling_baseline.py                                # 5-gram, data/cmudict
     /usr/bin/python3 tools/spelling_baseline.py --order 6 --json runs/spelling-6gram.json
     /usr/bin/python3 tools/spelling_baseline.py --modified                     # modified KN (D1, D2, D3+)
+    /usr/bin/python3 tools/spelling_baseline.py --samples 1000                 # and how often it invents a new word
 
 Trained on the train split's headwords, each once (not once per pronunciation); scored on the test
 split's headwords, each once. The dev split is not read.
@@ -25,10 +26,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import time
 
-from stepwise_py.char_ngram import CharNgramKN
+from stepwise_py.char_ngram import END, CharNgramKN
 from stepwise_py.g2p_data import read_split
 
 
@@ -38,7 +40,25 @@ def parse_args():
     p.add_argument("--order", type=int, default=5, help="N of the N-gram (default: 5)")
     p.add_argument("--modified", action="store_true", help="modified Kneser-Ney (three discounts per order)")
     p.add_argument("--json", default=None, metavar="OUT", help="also write the result here as JSON")
+    p.add_argument("--samples", type=int, default=0, metavar="N",
+                   help="also sample N words (seeds 0..N-1, temperature 1) and count those that are no CMUdict "
+                        "headword (train, dev and test), as `stepwise invent --known` counts a model's inventions")
     return p.parse_args()
+
+
+def novelty(model, samples: int, known: set) -> float:
+    """The share of `samples` words sampled from the model (seed i for sample i) that are not in `known`."""
+    vocab = sorted(model.vocab)
+    novel = 0
+    for seed in range(samples):
+        rng, word = random.Random(seed), ""
+        while len(word) < 64:
+            ch = rng.choices(vocab, [model.prob(c, word) for c in vocab])[0]
+            if ch == END:
+                break
+            word += ch
+        novel += word not in known
+    return novel / samples
 
 
 def main():
@@ -72,6 +92,10 @@ def main():
         "score_seconds": round(t2 - t1, 3),
         "data": args.data,
     }
+    if args.samples > 0:
+        known = set(train) | set(test) | set(read_split(os.path.join(args.data, "dev.tsv")))
+        result["samples"] = args.samples
+        result["not_headwords"] = novelty(model, args.samples, known)
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
@@ -80,6 +104,9 @@ def main():
     print(f"{result['model']}, order {args.order}: {bpl:.4f} bits per letter "
           f"({bits:.1f} bits over {letters} letters incl. end symbols, {len(test)} test words; "
           f"{len(train)} train words; fit {t1 - t0:.2f} s, score {t2 - t1:.2f} s)")
+    if args.samples > 0:
+        print(f"of {args.samples} words sampled from it (temperature 1, seeds 0-{args.samples - 1}), "
+              f"{100 * result['not_headwords']:.1f} % are no CMUdict headword")
     print(json.dumps(result))
 
 

@@ -40,10 +40,13 @@ step "G2P: training smoke runs (tiny models, a few steps, export, C++ load), the
   --export build/smoke-decoder-only/g2p-smoke.safetensors
 ./build/stepwise generate --model build/smoke-decoder-only/g2p-smoke.safetensors phoenix
 /usr/bin/python3 -m unittest discover -s tests/python -t .   # the spelling baseline (character n-gram, Kneser-Ney)
-allowed=$(node -e 'const m = JSON.parse(require("fs").readFileSync("weights/g2p-cmudict.eval.json", "utf8"));
-                   console.log((m.slice_1000.greedy.wer_no_stress + 0.02).toFixed(4))')
-./build/stepwise eval --model weights/g2p-cmudict.safetensors --data data/cmudict/test.tsv --limit 1000 --beam 0 \
-  --max-wer "$allowed"
+for model in g2p-cmudict g2p-cmudict-decoder-only; do   # each shipped model on the slice its card reports
+  allowed=$(node -e 'const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+                     console.log((m.slice_1000.greedy.wer_no_stress + 0.02).toFixed(4))' "weights/$model.eval.json")
+  ./build/stepwise eval --model "weights/$model.safetensors" --data data/cmudict/test.tsv --limit 1000 --beam 0 \
+    --max-wer "$allowed"
+done
+./build/stepwise invent --model weights/g2p-cmudict-decoder-only.safetensors --count 3 --seed 0   # it invents
 
 step "WebAssembly build (build-wasm/) under Node: golden fixtures, endurance, agreement with the native build"
 bash tools/build_wasm.sh

@@ -49,6 +49,9 @@ def parse_args():
     p.add_argument("--export", default=None, help="write the final model here (.safetensors)")
     p.add_argument("--export-dtype", default="Q8", choices=["Q8", "F16", "F32"])
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--init-from", default=None, metavar="CKPT",
+                   help="start from this checkpoint's weights (same model settings) with a fresh optimiser and "
+                        "schedule: a second stage, e.g. --label-smoothing 0 to sharpen the probabilities")
     p.add_argument("--architecture", default="encoder-decoder", choices=["encoder-decoder", "decoder-only"])
     p.add_argument("--name", default=None, help="the model's name in its config (default: by architecture)")
     p.add_argument("--epochs", type=int, default=24)
@@ -239,6 +242,12 @@ def main():
     total_steps = steps_per_epoch * args.epochs
     start_epoch, step, history = 0, 0, []
     checkpoint_path = os.path.join(args.out, "checkpoint.pt")
+    if args.init_from and not args.resume:
+        ckpt = torch.load(args.init_from)
+        if ckpt["config"] != config:
+            sys.exit(f"error: --init-from {args.init_from}: different model settings than this run's")
+        model.load_state_dict(ckpt["model"])
+        print(f"weights from {args.init_from} (after its epoch {ckpt['epoch']}); a fresh optimiser and schedule", flush=True)
     if args.resume:
         ckpt = torch.load(checkpoint_path)
         if ckpt["config"] != config:

@@ -10,6 +10,8 @@ import { BOXES, HEAD_STAGES } from './inside_texts.js';
 import { shorten } from './panels/util.js';
 import { STOPS } from './tour.js';
 import { afterNextFrame } from './paint_timing.js';
+import { shippedModel } from './assets.js';
+import { alignments } from './alignment.js';
 
 const SPEEDS_MS = [1400, 800, 450, 200, 60];  // pause between steps while playing, slow to fast
 const INSIDE_STAGES = HEAD_STAGES.length;
@@ -78,9 +80,10 @@ export function createActions(store) {
 
   // ------------------------------------------------------------ models
 
+  // model: null for a shipped model not loaded yet (loadShipped fetches it when it is chosen)
   function addModel(name, model, builtin) {
     const id = state.models.length ? Math.max(...state.models.map((m) => m.id)) + 1 : 1;
-    state.models.push({ id, name, model, builtin });
+    state.models.push({ id, name, model, builtin, loading: null });
     // Keep the built-in model and the two latest of the user's; free the rest.
     const user = state.models.filter((m) => !m.builtin);
     for (const old of user.slice(0, Math.max(0, user.length - 2))) {
@@ -98,6 +101,7 @@ export function createActions(store) {
     disposeSession();
     state.modelId = id;
     state.model = entry.model;
+    if (!entry.model.config.target_vocab.sep || entry.model.encoderDecoder) state.invention = null;  // only such a model invents
     const c = entry.model.config;
     state.selection = {};
     for (const view of ['self', 'cross']) state.selection[view] = { layer: c.n_decoder_layers - 1, head: 'mean' };
@@ -114,6 +118,44 @@ export function createActions(store) {
     }
     rebuild();  // at step 0, as every word starts
     if (notice) showMessage(notice, 'info');
+  }
+
+  /** The model of a picker entry, fetched now if it is a shipped model not loaded yet (once). */
+  function loadShipped(entry) {
+    entry.loading ??= (async () => {
+      const bytes = await shippedModel(entry.name);
+      await state.engine;
+      entry.model = await Stepwise.load(bytes, { name: entry.name });
+      return entry.model;
+    })().catch((error) => {
+      entry.loading = null;  // a later choice tries again
+      throw error;
+    });
+    return entry.loading;
+  }
+
+  /** Chooses a model in the picker: a shipped one not loaded yet is fetched first. */
+  async function selectModel(id) {
+    const entry = state.models.find((m) => m.id === id);
+    if (!entry || entry.model) return then(useModel)(id);
+    const epoch = ++state.loadEpoch;
+    state.loading = entry.name;
+    stopPlaying();
+    showMessage(`Loading ${entry.name}…`, 'info');
+    render();
+    try {
+      await loadShipped(entry);
+      if (epoch === state.loadEpoch) {
+        state.loading = '';
+        state.message = null;
+        useModel(id);
+      }
+    } catch (error) {
+      if (epoch === state.loadEpoch) showMessage(`Could not load ${entry.name}. ${messageOf(error)}`);
+    } finally {
+      if (epoch === state.loadEpoch) state.loading = '';
+      render();
+    }
   }
 
   /** Loads a .safetensors file the user chose; the model in use stays if it cannot be read. */
@@ -157,6 +199,7 @@ export function createActions(store) {
 
   // The page chooses the word (an example, "surprise me", a model that cannot read the one typed).
   function setWord(word) {
+    state.invention = null;
     state.word = word;
     state.wordSet++;
     state.target = { text: '', source: '', word: null };
@@ -180,6 +223,12 @@ export function createActions(store) {
     state.selectedRow = null;
     state.message = null;
     if (!state.model) return;
+    if (state.invention !== null) {
+      // inventing: from <s> alone (web/session.js), sampling with the seed shown
+      state.session = new DecoderSession(state.model, '', { mode: 'steps', invent: true, seed: state.invention.seed });
+      while (!state.session.done && (toEnd || state.session.steps < steps)) state.session.step();
+      return;
+    }
     if (state.word.trim() === '') {
       stopPlaying();
       return;
@@ -450,13 +499,75 @@ export function createActions(store) {
   return {
     readSettings,
     loadUserModel,
-    selectModel: then(useModel),
+    selectModel,
 
-    /** The built-in model, loaded at start-up: added, and the first example word decoded with it. */
-    startWith: then((name, model) => {
+    /**
+     * The built-in model, loaded at start-up: added, and the first example word decoded with it; `second`
+     * names the second shipped model, offered in the picker and fetched when chosen ('' for none).
+     */
+    startWith: then((name, model, second = '') => {
       state.loading = '';
       setWord(examplesFor(model)[0] ?? '');
-      useModel(addModel(name, model, true));
+      const id = addModel(name, model, true);
+      if (second) addModel(second, null, true);
+      useModel(id);
+    }),
+
+    /** A decoder-only G2P model invents a word: from <s> alone, sampled with this seed, step by step. */
+    invent: then((seed) => {
+      if (!state.model || state.model.encoderDecoder || !state.model.config.target_vocab.sep) return;
+      if (!Number.isSafeInteger(seed) || seed < 0) {
+        showMessage('The seed must be a whole number, 0 or more.');
+        return;
+      }
+      stopPlaying();
+      setWord('');
+      state.invention = { seed };
+      rebuild();
+      startPlaying();
+    }),
+
+    /** The invented word, read by the encoder-decoder: that model chosen, a run started on its letters. */
+    pronounceInvented: async () => {
+      const word = state.session?.trace.invented ? state.session.invented().word : '';
+      const entry = state.models.find((m) => m.builtin && (m.model ? m.model.encoderDecoder : false));
+      if (!word || !entry) return;
+      stopPlaying();
+      setWord(word);
+      useModel(entry.id);
+      rebuild();
+      startPlaying();
+      render();
+    },
+
+    /**
+     * The alignment of both shipped models for `word` (web/alignment.js): the other model is fetched when
+     * it is not loaded yet. A word one of them cannot read: says so.
+     */
+    compareModels: async (word) => {
+      const shipped = state.models.filter((m) => m.builtin);
+      const epoch = ++state.compareEpoch;
+      state.compare = { word, loading: true, result: null, error: '', selection: state.compare?.selection ?? null };
+      render();
+      try {
+        const models = await Promise.all(shipped.map((m) => m.model ?? loadShipped(m)));
+        const ed = models.find((m) => m.encoderDecoder);
+        const dec = models.find((m) => !m.encoderDecoder);
+        if (epoch !== state.compareEpoch) return;
+        if (!ed || !dec) throw new Stepwise.StepwiseError('this page ships one model: nothing to compare it with');
+        if (!readable(ed, word) || !readable(dec, word)) throw new Stepwise.StepwiseError(`“${shorten(word, 40)}” is not a word both models can read: type one in letters`);
+        const result = alignments(ed, dec, word);
+        const last = (side) => ({ layer: side.layers - 1, head: 'mean' });
+        state.compare = { word, loading: false, result, error: '', selection: { encoderDecoder: last(result.encoderDecoder), decoderOnly: last(result.decoderOnly) } };
+      } catch (error) {
+        if (epoch === state.compareEpoch) state.compare = { word, loading: false, result: null, error: messageOf(error), selection: null };
+      }
+      if (epoch === state.compareEpoch) render();
+    },
+
+    /** The layer and head shown on one side of the comparison ('encoderDecoder' | 'decoderOnly'). */
+    selectCompareHead: then((side, layer, head) => {
+      if (state.compare?.selection) state.compare.selection[side] = { layer, head };
     }),
 
     /** Start-up ended without a model: says why. */
@@ -510,6 +621,7 @@ export function createActions(store) {
     /** The word box changed (typed or pasted): decode the new word from its first step. */
     typed: then((word) => {
       stopPlaying();
+      state.invention = null;
       state.word = word;
       state.target = { text: '', source: '', word: null };
       rebuild();

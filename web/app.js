@@ -10,7 +10,7 @@ import { createStore } from './store.js';
 import { createActions, messageOf } from './actions.js';
 import { createPanels } from './panels/index.js';
 import { snapshot } from './snapshot.js';
-import { builtinModel, engineBinary, testWords } from './assets.js';
+import { builtinModel, engineBinary, secondModelName, testWords } from './assets.js';
 import { hideTooltip } from './tooltip.js';
 import { createUrlState } from './url_state.js';
 import { keepsKey } from './keys.js';
@@ -134,7 +134,7 @@ async function main() {
   try {
     await state.engine;
     const model = await Stepwise.load(builtin.bytes, { name: builtin.name });
-    actions.startWith(builtin.name, model);
+    actions.startWith(builtin.name, model, secondModelName());
     urlState.start();  // then what a shared link asks for
     const info = await Stepwise.info();
     $('engine-info').textContent = `Engine ${info.version}, kernels ${info.kernels}; model ${builtin.name}, ${model.parameters.toLocaleString('en')} parameters.`;

@@ -54,3 +54,23 @@ export function testWords() {
   }
   return words;
 }
+
+/** The second shipped model named in index.html (loaded only when chosen), or '' when the page has none. */
+export const secondModelName = () => document.querySelector('meta[name="stepwise-second-model"]')?.content ?? '';
+
+/**
+ * A shipped model's bytes, fetched only now: the .safetensors file over http; on file:// (no fetch) the
+ * classic script build_site.mjs writes beside it (NAME.js), injected now, which adds the same bytes to
+ * stepwiseShippedModels.
+ */
+export async function shippedModel(name) {
+  if (location.protocol !== 'file:') {
+    const response = await fetch(name).catch(() => null);
+    if (response?.ok) return new Uint8Array(await response.arrayBuffer());
+  }
+  await loadScript(name.replace(/\.safetensors$/, '.js'));
+  const embedded = globalThis.stepwiseShippedModels?.[name];
+  if (typeof embedded !== 'string') throw new Error(`${name.replace(/\.safetensors$/, '.js')} holds no model`);
+  delete globalThis.stepwiseShippedModels[name];  // the page keeps the model, not a second copy of its text
+  return fromBase64(embedded);
+}

@@ -49,6 +49,13 @@ export function decodeOptions(settings) {
   return { strategy: 'greedy' };
 }
 
+// A decoder-only G2P model's letters: one-character lowercase tokens (as choices.js and the CLI's invent
+// count them).
+const isLetter = (model, id) => {
+  const t = model.targetTokens[id];
+  return ![model.bos, model.eos, model.pad].includes(id) && t !== model.config.target_vocab.sep && [...t].length === 1 && t.toLowerCase() === t;
+};
+
 export class DecoderSession {
   #run = null;
 
@@ -64,21 +71,28 @@ export class DecoderSession {
     this.layers = c.n_decoder_layers;
     this.heads = c.n_heads;
     this.decoderOnly = !model.encoderDecoder;
-    const options = settings.mode === 'teacher' ? { strategy: 'greedy' } : decodeOptions(settings);
+    const invent = Boolean(settings.invent);
+    // Inventing: a decoder-only G2P model steps from <s> alone, sampling (temperature 1, the seed given)
+    // its letters, <sep> and their phonemes: a run started on '' begins from <s> alone, and the engine
+    // chooses every token.
+    const options = invent ? { strategy: 'sample', temperature: 1, topK: 0, topP: 1, seed: settings.seed }
+      : settings.mode === 'teacher' ? { strategy: 'greedy' } : decodeOptions(settings);
     // The probe records greedy and sampling steps (the engine has none for beam search).
-    if (settings.mode === 'steps' && options.strategy !== 'beam') options.probe = true;
-    this.#run = model.start(word, options);
+    if ((settings.mode === 'steps' || invent) && options.strategy !== 'beam') options.probe = true;
+    this.#run = model.start(invent ? '' : word, options);
     try {
+      const input = this.#run.input.slice();
       this.trace = {
-        mode: settings.mode,
-        strategy: settings.mode === 'teacher' ? 'teacher' : options.strategy,
-        causal: settings.mode === 'teacher' ? settings.causal : true,
+        mode: invent ? 'steps' : settings.mode,
+        strategy: settings.mode === 'teacher' && !invent ? 'teacher' : options.strategy,
+        causal: settings.mode === 'teacher' && !invent ? settings.causal : true,
         word,
-        input: this.#run.input.slice(),
+        invented: invent,  // true: no prompt, every row's token chosen (letters, <sep>, phonemes)
+        input,
         decoderOnly: this.decoderOnly,
         // decoder-only: the rows of <s> and the prompt before the first chosen token (0 for encoder-decoder)
-        promptRows: this.decoderOnly ? this.#run.input.length : 0,
-        encoder: this.#run.encoderAttention().map((layer) => layer.map((m) => splitRows(m, this.#run.input.length))),
+        promptRows: this.decoderOnly ? input.length : 0,
+        encoder: this.#run.encoderAttention().map((layer) => layer.map((m) => splitRows(m, input.length))),
         queries: [],
         produced: [],
         producedIds: [],
@@ -149,6 +163,19 @@ export class DecoderSession {
     return t;
   }
 
+  /** What an invention wrote so far: { word (its letters), phonemes, wellFormed (letters, <sep>, phonemes, </s>) }. */
+  invented() {
+    const t = this.trace;
+    const m = this.model;
+    const ids = t.producedIds;
+    const sep = ids.indexOf(m.targetTokens.indexOf(m.config.target_vocab.sep));
+    const letters = sep < 0 ? ids : ids.slice(0, sep);
+    const after = sep < 0 ? [] : ids.slice(sep + 1).filter((id) => id !== m.eos);
+    const wellFormed = t.done && sep > 0 && ids.at(-1) === m.eos && after.length > 0 &&
+      letters.every((id) => isLetter(m, id)) && after.every((id) => !isLetter(m, id) && ![m.bos, m.pad].includes(id));
+    return { word: letters.filter((id) => id !== m.eos).map((id) => m.targetTokens[id]).join(''), phonemes: after.map((id) => m.targetTokens[id]).join(' '), wellFormed };
+  }
+
   // Rows 0..rows-1 of a decoder-only model (<s> and the prompt but its last token) from one causal pass
   // over <s> + the prompt; each "produced" the prompt's next token. Recorded by the probe when the steps are.
   // The engine takes no empty target, so the pass also feeds one token after the prompt (the one chosen,
@@ -185,6 +212,8 @@ export class DecoderSession {
     const t = this.trace;
     if (t.mode === 'teacher') return t.teacher.target;
     if (t.beams) return t.beams.shown?.text ?? '';
+    // (an invention: every token written, <sep> included, as a run from no prompt writes them)
+    if (t.invented) return t.produced.filter((x, i) => ![this.model.bos, this.model.eos, this.model.pad].includes(t.producedIds[i])).join(' ');
     return this.#run.outputText();
   }
 

@@ -27,6 +27,13 @@ export function snapshot(store) {
       maxTargetLen: c.max_target_len,
     } : null,
     models: state.models.map((m) => m.name),
+    modelsLoaded: state.models.map((m) => Boolean(m.model)),
+    invented: t?.invented ? { ...s.invented(), seed: s.settings.seed, tokens: [...t.produced] } : null,
+    compare: state.compare?.result ? (() => {
+      const { result, selection } = state.compare;
+      const side = (key) => ({ ...selection[key], model: result[key].model, letters: [...result[key].letters], phonemes: [...result[key].phonemes], rows: result[key].rows.map((layer) => layer.map(plainRows)) });
+      return { word: result.word, encoderDecoder: side('encoderDecoder'), decoderOnly: side('decoderOnly') };
+    })() : state.compare ? { word: state.compare.word, loading: state.compare.loading, error: state.compare.error } : null,
     word: state.word,
     mode: t?.mode ?? state.settings?.mode,
     strategy: t?.strategy ?? null,

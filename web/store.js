@@ -13,6 +13,9 @@ export function createStore() {
       model: null,            // the model in use (web/stepwise.js)
       session: null,          // a DecoderSession (web/session.js): the word run through the model
       word: '',
+      invention: null,        // { seed }: the decoder-only model invents a word (no prompt) instead
+      compare: null,          // the two models' alignment of one word: { word, loading, result, error, selection }
+      compareEpoch: 0,
       wordSet: 0,             // counts the times the page chose the word: the word box then shows it
       words: new Map(),       // held-out test words -> dictionary pronunciations
       settings: null,         // the form's decoding settings, as last read (actions.readSettings)

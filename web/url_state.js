@@ -134,18 +134,30 @@ export function createUrlState(store) {
     history.replaceState(history.state, '', `${location.pathname}${location.search}#${hash}`);
   };
 
-  const apply = () => {
+  let applying = false;  // a shipped model the link names is being fetched: the address waits for it
+  const apply = async () => {
     const hash = location.hash.replace(/^#/, '');
     if (hash === '' || hash === written) return;
     written = hash;
     const { want, notes } = fromHash(hash);
+    // A shipped model that is fetched only when chosen (the decoder-only one) is chosen first.
+    const entry = store.state.models.find((m) => m.name === want.model);
+    if (entry && !entry.model) {
+      applying = true;
+      try {
+        await store.actions.selectModel(entry.id);
+      } finally {
+        applying = false;
+      }
+      if (!entry.model) return;  // it could not be loaded: selectModel said why
+    }
     store.actions.applyState(want, { notes, heading: 'This link could not be shown in full' });
   };
 
   // in the render loop: after each change, the address follows (at most once per MIN_WRITE_GAP_MS)
   store.add({
     update() {
-      if (!started || timer || !store.state.model || toHash(store.state) === written) return;
+      if (!started || applying || timer || !store.state.model || toHash(store.state) === written) return;
       const wait = lastWrite + MIN_WRITE_GAP_MS - performance.now();
       if (wait <= 0) write();
       else timer = setTimeout(write, wait);

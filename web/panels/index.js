@@ -17,6 +17,9 @@
 // explanations are in web/views.js. Under the mask, mask_tensors.js shows the course's expression and
 // PyTorch's mask as tensors, and the switch that draws the mask in either order.
 //
+// invent.js: a decoder-only G2P model writes a word of its own from <s> alone. alignment.js: the two
+// shipped models' alignments of one word, cross-attention beside self-attention over the letters.
+//
 // "Open the box" shows every number of the decoder row shown, as the engine's probe recorded it
 // (session.js, run.inside()): open_controls.js (layer and head), residual.js (the block diagram, every
 // box live: its input and output vectors), code.js (the PyTorch and the engine's C++ of the lit box),
@@ -54,6 +57,8 @@ import * as kvCache from './kv_cache.js';
 import * as announce from './announce.js';
 import * as training from './training.js';
 import * as tour from './tour.js';
+import * as invent from './invent.js';
+import * as alignment from './alignment.js';
 
 // Each panel and the element it draws in, in drawing order.
 const PANELS = [
@@ -61,6 +66,7 @@ const PANELS = [
   [lede, 'body'],
   [modelPicker, '.model-picker'],
   [word, '.word-card'],
+  [invent, '.word-card'],
   [settings, '.settings-card'],
   [transport, '.decoder-card'],
   [timeline, '.decoder-card'],
@@ -78,6 +84,8 @@ const PANELS = [
   [probabilities, '#next-panel'],
   [beams, '#beams'],
   [beamTree, '#beam-tree'],
+  // The two shipped models side by side
+  [alignment, '#alignment'],
   // Open the box: every number of one decoder step
   [openControls, '#open-box'],
   [residual, '#residual-panel'],
