@@ -139,7 +139,9 @@ export function create(root, store) {
   let shown = null;       // the stop the card shows (from 1), or null
   let applied = null;     // { stop, want, callout, facts }: what the card was drawn from
   let notice = '';        // a line for the card (the model switched, part of the stop not shown)
-  let scrollPending = false;
+  // Scrolls left to bring a new stop's target into view: more than one when the layout moves under the
+  // first (Open the box's cards are laid out only once near the viewport: content-visibility in style.css).
+  let scrollPending = 0;
   let goTimer = 0;
   const facts = new Map();  // `${model name}:${stop}` -> { facts } | { error }
   const cardMemo = new Memo();
@@ -179,7 +181,7 @@ export function create(root, store) {
       store.render();
     }
     title.focus({ preventScroll: true });
-    scrollPending = true;
+    scrollPending = 4;
     place();
   }
 
@@ -345,18 +347,21 @@ export function create(root, store) {
       const found = shown !== null && showsStop() ? target() : null;
       if (!found) {
         marker.hidden = true;
-        scrollPending = false;
+        scrollPending = 0;
         return;
       }
       const phone = window.innerWidth < 720;
-      if (scrollPending) {
-        scrollPending = false;
+      if (scrollPending > 0) {
         const { rect } = found;
         const free = phone ? card.getBoundingClientRect().top : window.innerHeight;
         const wanted = phone ? Math.max(12, (free - rect.height) / 3) : Math.max(12, (free - rect.height) * 0.4);
-        window.scrollBy({ top: rect.top - wanted, behavior: 'instant' });
-        place();
-        return;
+        // until the target stays where it was scrolled to (or the tries run out)
+        scrollPending = Math.abs(rect.top - wanted) > 4 ? scrollPending - 1 : 0;
+        if (scrollPending > 0) {
+          window.scrollBy({ top: rect.top - wanted, behavior: 'instant' });
+          place();
+          return;
+        }
       }
       const { rect, value, label } = found;
       const pad = 3;
