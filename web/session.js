@@ -308,8 +308,14 @@ export class DecoderSession {
 
     const stepped = m.start(word, { strategy: 'greedy' });
     const steppedRows = [];
+    const own = { ids: [], probs: [] };  // the model's own greedy run, for exposure bias (web/training.js)
     try {
-      while (!stepped.done) steppedRows.push(stepped.step().selfAttention.map((layer) => layer.map((row) => row.slice())));
+      while (!stepped.done) {
+        const r = stepped.step();
+        steppedRows.push(r.selfAttention.map((layer) => layer.map((row) => row.slice())));
+        own.ids.push(r.id);
+        own.probs.push(r.probs.slice());
+      }
     } finally {
       stepped.dispose();
     }
@@ -333,7 +339,7 @@ export class DecoderSession {
       rowsCompared: P + agree,  // rows firstCompared..rowsCompared-1 were compared
       maxDiff,
     };
-    t.training = trainingOf(m, word, t, target);  // the pass as training sees it (web/training.js)
+    t.training = trainingOf(m, word, t, target, own);  // the pass as training sees it (web/training.js)
   }
 
   /**

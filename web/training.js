@@ -45,23 +45,6 @@ function stepReference(model, word, ids, first) {
   return rows;
 }
 
-// The model's own greedy run: the tokens it chose (</s> included when it ended) and each step's distribution.
-function greedyRun(model, word) {
-  const run = model.start(word, { strategy: 'greedy' });
-  const ids = [];
-  const probs = [];
-  try {
-    while (!run.done) {
-      const r = run.step();
-      ids.push(r.id);
-      probs.push(r.probs.slice());
-    }
-  } finally {
-    run.dispose();
-  }
-  return { ids, probs };
-}
-
 /**
  * Where the model's own greedy output first departs from the reference (`reference`: the ids fed after <s>
  * and the prompt, then </s>), with the two distributions at the position after it: fed the reference's token
@@ -95,10 +78,11 @@ function departure(model, greedy, reference, steppedProbs) {
 
 /**
  * What the training panel shows for a teacher-forced trace `t` (mode 'teacher', t.loss set by its pass),
- * the word and the text fed. Rows are decoder positions; rows before `first` (a decoder-only model's <s> and
+ * the word, the text fed, and `greedy`: the model's own greedy run on the word, { ids (</s> included when
+ * it ended), probs (each step's distribution) }, which the session has already decoded. Rows are decoder positions; rows before `first` (a decoder-only model's <s> and
  * prompt but its last token) are not shown by a step.
  */
-export function trainingOf(model, word, t, targetText) {
+export function trainingOf(model, word, t, targetText, greedy) {
   const T = t.queries.length;
   const first = t.promptRows;
   const ids = [model.bos, ...t.producedIds.slice(0, T - 1)];  // what the pass fed: <s>, the prompt, the reference
@@ -122,7 +106,6 @@ export function trainingOf(model, word, t, targetText) {
   })();
   const steppedProbs = stepped.map((row) => softmax(row.logits));
   const reference = [...t.producedIds.slice(first)];  // the reference after <s> and the prompt, then </s>
-  const greedy = greedyRun(model, word);
   return {
     positions: T,
     first,
