@@ -4,6 +4,7 @@
 //
 //   node tools/build_site.mjs [--model weights/g2p-cmudict.safetensors]
 //                             [--second-model weights/g2p-cmudict-decoder-only.safetensors] [--out site]
+//                             [--no-minify]   (a readable app.js, for profiling the page)
 //
 // Chromium refuses ES modules and fetch() on file:// pages, so everything is a classic script:
 //   app.js    the page (web/app.js and its modules, web/stepwise.js and the Emscripten module) bundled
@@ -43,15 +44,16 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const options = { model: null, secondModel: null, out: 'site' };
+  const options = { model: null, secondModel: null, out: 'site', minify: true };
   for (let i = 0; i < argv.length; i++) {
     const [key, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i] ?? fail(`${key} needs a value`);
     if (key === '--model') options.model = value();
     else if (key === '--second-model') options.secondModel = value();
     else if (key === '--out') options.out = value();
+    else if (key === '--no-minify') options.minify = false;  // readable app.js, for profiling the page
     else if (key === '-h' || key === '--help') {
-      console.log('usage: node tools/build_site.mjs [--model FILE.safetensors] [--second-model FILE.safetensors] [--out site]');
+      console.log('usage: node tools/build_site.mjs [--model FILE.safetensors] [--second-model FILE.safetensors] [--out site] [--no-minify]');
       process.exit(0);
     } else fail(`unknown argument '${argv[i]}' (try --help)`);
   }
@@ -98,7 +100,7 @@ await esbuild.build({
   target: ['es2022'],
   // The Emscripten module's Node.js branch requires these; it never runs in a browser.
   external: ['fs', 'path'],
-  minify: true,
+  minify: options.minify,
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -35,9 +35,9 @@ export function messageOf(error) {
 export function createActions(store) {
   const state = store.state;
   // (every change is drawn through here, after the furthest step reached is noted)
-  const render = () => {
+  const render = ({ step = false } = {}) => {
     noteReach();
-    store.render();
+    store.render({ step });
   };
 
   // ------------------------------------------------------------ settings and messages
@@ -315,7 +315,7 @@ export function createActions(store) {
         const stepped = stepOnce();
         const over = !state.session || state.session.done || !state.playing;
         if (over) stopPlaying();
-        render();
+        render({ step: stepped });
         if (stepped) timePaint(since, { inFrame: true });
         if (!over) state.timer = setTimeout(tick, SPEEDS_MS[Number($('speed').value)] ?? 400);
       });
@@ -577,10 +577,12 @@ export function createActions(store) {
     }),
 
     /** One decoder step; `since`: when the input that asked for it happened (event.timeStamp), for the paint time. */
-    step: then((since = performance.now()) => {
+    step: (since = performance.now()) => {
       stopPlaying();
-      if (stepOnce()) timePaint(since);
-    }),
+      const stepped = stepOnce();
+      render({ step: stepped });
+      if (stepped) timePaint(since);
+    },
 
     runToEnd: then(() => {
       stopPlaying();

@@ -4,26 +4,38 @@
 // the built-in model.
 //
 // For tests and the curious, `window.stepwiseState` is a read-only snapshot of what the page shows
-// (web/snapshot.js); reading it changes nothing.
+// (web/snapshot.js); reading it changes nothing but draws what panels off screen were waiting to draw.
 import * as Stepwise from './stepwise.js';
 import { createStore } from './store.js';
 import { createActions, messageOf } from './actions.js';
 import { createPanels } from './panels/index.js';
 import { snapshot } from './snapshot.js';
+import { createOffscreen } from './offscreen.js';
 import { builtinModel, engineBinary, secondModelName, testWords } from './assets.js';
 import { hideTooltip } from './tooltip.js';
 import { createUrlState } from './url_state.js';
 import { keepsKey } from './keys.js';
+import { warmUp } from './session.js';
+import { warmUpHeatmaps } from './heatmap.js';
+import { whenIdle } from './paint_timing.js';
 
 const $ = (id) => document.getElementById(id);
 
 const store = createStore();
 const actions = createActions(store);
 store.actions = actions;
-createPanels(store);
+const offscreen = createOffscreen(store);  // the big panels wait while off screen
+createPanels(store, offscreen);
 const urlState = createUrlState(store);  // the state in the address (#…), to share a view
 
-Object.defineProperty(window, 'stepwiseState', { get: () => snapshot(store), enumerable: true });
+// (a snapshot describes what the page shows: panels waiting off screen are brought up to date first)
+Object.defineProperty(window, 'stepwiseState', {
+  get: () => {
+    offscreen.flush();
+    return snapshot(store);
+  },
+  enumerable: true,
+});
 
 // ---------------------------------------------------------------- events
 
@@ -136,6 +148,11 @@ async function main() {
     const model = await Stepwise.load(builtin.bytes, { name: builtin.name });
     actions.startWith(builtin.name, model, secondModelName());
     urlState.start();  // then what a shared link asks for
+    // the engine's and the drawing's code compiled and warm before the first step is asked for
+    whenIdle(() => {
+      warmUp(model, state.word || 'warm');
+      warmUpHeatmaps();
+    });
     const info = await Stepwise.info();
     $('engine-info').textContent = `Engine ${info.version}, kernels ${info.kernels}; model ${builtin.name}, ${model.parameters.toLocaleString('en')} parameters.`;
   } catch (error) {

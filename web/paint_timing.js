@@ -23,3 +23,6 @@ export function afterNextFrame(callback, { inFrame = false } = {}) {
   if (inFrame) post();
   else requestAnimationFrame(post);
 }
+
+/** Runs `work` when the browser is idle (Safari has no requestIdleCallback: a short timeout there). */
+export const whenIdle = (work, timeout = 250) => (window.requestIdleCallback ? requestIdleCallback(work, { timeout }) : setTimeout(work, 30));

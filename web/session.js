@@ -379,6 +379,24 @@ export class DecoderSession {
   }
 }
 
+/**
+ * Steps a throwaway session of `word` on `model` a few times and frees it: the browser compiles the
+ * engine's WebAssembly functions on their first call, and the page's step code on its first runs, which
+ * made the learner's first step the slowest (measured: ~7 ms of a 24 ms first click, tools/bench/paint.mjs).
+ * Called once a model is in use, when the browser is idle; nothing of it is kept or shown.
+ */
+export function warmUp(model, word, steps = 3) {
+  let session = null;
+  try {
+    session = new DecoderSession(model, word, { mode: 'steps', strategy: 'greedy' });
+    for (let k = 0; k < steps && !session.done; k++) session.step();
+  } catch {
+    // (a warm-up that fails costs nothing: the learner's own step reports what is wrong)
+  } finally {
+    session?.dispose();
+  }
+}
+
 function splitRows(matrix, width) {
   const rows = [];
   for (let i = 0; i < matrix.length / width; i++) rows.push(matrix.slice(i * width, (i + 1) * width));

@@ -76,11 +76,19 @@ export function createStore() {
       return panel;
     },
 
-    /** Draws the state. */
-    render() {
+    /** True while render() draws a step: then big panels off screen may wait a frame (web/offscreen.js). */
+    drawingStep: false,
+
+    /** Draws the state; `step`: what changed is a decoder step (a click on Step, →, a step of Play). */
+    render({ step = false } = {}) {
       const trace = store.trace;
       const selection = store.selection();
-      for (const panel of panels) panel.update(trace, selection);
+      store.drawingStep = step;
+      try {
+        for (const panel of panels) panel.update(trace, selection);
+      } finally {
+        store.drawingStep = false;
+      }
     },
   };
   return store;

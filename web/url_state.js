@@ -14,6 +14,7 @@
 // refuses) is said in the message box and left at the default: store.actions.applyState (web/actions.js)
 // judges every value, so a guided tour can hand it a whole state object the same way.
 import { targetPresets } from './choices.js';
+import { afterNextFrame } from './paint_timing.js';
 
 // One key per field, in the order the address lists them.
 const KEYS = ['model', 'word', 'mode', 'strategy', 'temperature', 'topk', 'topp', 'seed', 'beam', 'alpha', 'causal', 'ref', 'step',
@@ -154,13 +155,15 @@ export function createUrlState(store) {
     store.actions.applyState(want, { notes, heading: 'This link could not be shown in full' });
   };
 
-  // in the render loop: after each change, the address follows (at most once per MIN_WRITE_GAP_MS)
+  // in the render loop: after each change, the address follows (at most once per MIN_WRITE_GAP_MS), once
+  // the frame that shows the change is painted (history.replaceState costs ~2 ms: not in the way of a step)
   store.add({
     update() {
-      if (!started || applying || timer || !store.state.model || toHash(store.state) === written) return;
-      const wait = lastWrite + MIN_WRITE_GAP_MS - performance.now();
-      if (wait <= 0) write();
-      else timer = setTimeout(write, wait);
+      if (!started || applying || timer || !store.state.model) return;
+      timer = -1;  // (a write is on its way)
+      afterNextFrame(() => {
+        timer = setTimeout(write, Math.max(0, lastWrite + MIN_WRITE_GAP_MS - performance.now()));
+      });
     },
   });
 

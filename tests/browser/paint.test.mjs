@@ -26,9 +26,12 @@ const PANELS = ['#residual-body', '#inside-head-body', '#kv-new', '#kv-cost', '#
 const CANVASES = ['#main-map', '#kv-key', '#kv-value', '#kv-cross-key', '#kv-cross-value', '#head-grid canvas'];
 
 // What the page shows: the panels' markup, and each canvas's pixels in the part the page shows (a canvas
-// may keep a taller backing store than it shows: web/canvas.js), with the size it is shown at.
+// may keep a taller backing store than it shows: web/canvas.js), with the size it is shown at. Read once
+// the frame after the last step is painted: a step draws the big panels that are off screen right after
+// that frame (web/offscreen.js).
 function drawn(page) {
-  return page.evaluate(({ panels, canvases }) => {
+  return page.evaluate(async ({ panels, canvases }) => {
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0))));
     const markup = Object.fromEntries(panels.map((s) => [s, [...document.querySelectorAll(s)].map((n) => n.innerHTML).join('\n')]));
     const pixels = {};
     for (const selector of canvases) {
@@ -108,7 +111,8 @@ test('Open the box off screen: its content is up to date and drawn at its width 
   const { page, errors, context } = await openPage(browser, server.url);
   await typeWord(page, 'xylophone');
   await step(page, 3);
-  // the page at its top: the KV card is skipped by the browser (content-visibility), not by the page
+  // the page at its top: the KV card is drawn right after the step's frame (web/offscreen.js), and skipped
+  // by the browser's rendering (content-visibility) until it is seen
   const offScreen = await drawn(page);
   const widthOff = await page.$eval('#kv-key', (c) => c.style.width);
   await page.$eval('#kv-cache', (card) => card.scrollIntoView());

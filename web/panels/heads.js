@@ -82,6 +82,7 @@ export function create(root, store) {
         const data = MATRICES[view].matrix(trace, { layer, head });
         if (data.rows.length) map.draw({ ...data, highlightRow: row }, size);
         else if (map.spec) map.clear();
+        else map.reserve(size);  // (step 0: the canvas sized now, drawn by the first step)
       }
     },
   };

@@ -10,7 +10,9 @@
 // null) and the selection ({ view, layer, head, row, byView, maskOrder }); it compares what it needs with what it
 // last drew (util.js Memo) and redraws only what changed, so a step redraws what the step changed.
 // update() writes and does not read the layout: a panel that needs a width keeps the one a
-// ResizeObserver last reported (matrix.js, heads.js).
+// ResizeObserver last reported (matrix.js, heads.js). The big panels marked OFFSCREEN below get a step's
+// update right after the frame that shows it when they are off screen (web/offscreen.js), so update()
+// must draw any state from any earlier one (as after a scrubber jump).
 //
 // The four tabs of the explorer are views of the enlarged matrix (matrix.js): mask.js,
 // self_attention.js, cross_attention.js and encoder_attention.js say what each shows; their words and
@@ -60,7 +62,11 @@ import * as tour from './tour.js';
 import * as invent from './invent.js';
 import * as alignment from './alignment.js';
 
-// Each panel and the element it draws in, in drawing order.
+// On a decoder step, drawn at once only when on screen, else right after the frame that shows the step
+// (web/offscreen.js): the big panels, which a visitor sees one group at a time.
+const OFFSCREEN = true;
+
+// Each panel, the element it draws in, in drawing order, and whether it waits while off screen.
 const PANELS = [
   [message, '#message'],
   [lede, 'body'],
@@ -74,24 +80,24 @@ const PANELS = [
   [output, '.decoder-card'],
   [phonemeNote, '#phoneme-note'],
   [tabs, '#view-tabs'],
-  [diagram, '.block-panel'],
-  [matrix, '.main-view'],
+  [diagram, '.block-panel', OFFSCREEN],
+  [matrix, '.main-view', OFFSCREEN],
   [legend, '#legend'],
   [formula, '#formula'],
   [maskTensors, '#mask-tensors'],
   [compare, '#compare'],
-  [heads, '#heads-panel'],
-  [probabilities, '#next-panel'],
+  [heads, '#heads-panel', OFFSCREEN],
+  [probabilities, '#next-panel', OFFSCREEN],
   [beams, '#beams'],
   [beamTree, '#beam-tree'],
   // The two shipped models side by side
   [alignment, '#alignment'],
   // Open the box: every number of one decoder step
   [openControls, '#open-box'],
-  [residual, '#residual-panel'],
-  [code, '#code-panel'],
-  [insideHead, '#inside-head'],
-  [kvCache, '#kv-cache'],
+  [residual, '#residual-panel', OFFSCREEN],
+  [code, '#code-panel', OFFSCREEN],
+  [insideHead, '#inside-head', OFFSCREEN],
+  [kvCache, '#kv-cache', OFFSCREEN],
   // For screen readers: each step said aloud (a polite live region)
   [announce, 'body'],
   // Teacher forcing as training: the loss, one pass vs step by step, exposure bias
@@ -100,7 +106,14 @@ const PANELS = [
   [tour, '#tour-entry'],
 ];
 
-/** Creates every panel and adds it to the store's render loop. */
-export function createPanels(store) {
-  for (const [panel, selector] of PANELS) store.add(panel.create(document.querySelector(selector), store));
+/**
+ * Creates every panel and adds it to the store's render loop; the big ones wait while off screen
+ * (web/offscreen.js: `offscreen`, whose flush() brings them up to date).
+ */
+export function createPanels(store, offscreen) {
+  for (const [panel, selector, gated] of PANELS) {
+    const root = document.querySelector(selector);
+    const made = panel.create(root, store);
+    store.add(gated ? offscreen.gate(made, root) : made);
+  }
 }

@@ -5,6 +5,7 @@
 // mask's cells read 0 and −∞). Rebuilt only when the matrix drawn changes (a step, the view, the layer or
 // head), and then when the browser is idle, after the step is painted: a fast play that changes the
 // matrix many times in a row builds the table once, for the latest (measured: 0.1-0.4 ms for 7x7 to 20x20).
+import { whenIdle } from '../paint_timing.js';
 
 /** An axis as the heatmap labels it ('key →'), as words ('key'). */
 const axisName = (axis) => String(axis ?? '').replace(/\s*→\s*$/, '');
@@ -16,8 +17,6 @@ export function cellText(data, i, j) {
   return masked ? 'masked' : data.rows[i][j].toFixed(2);
 }
 
-// The browser's idle time (Safari has no requestIdleCallback: a short timeout there).
-const whenIdle = (work) => (window.requestIdleCallback ? requestIdleCallback(work, { timeout: 250 }) : setTimeout(work, 30));
 
 export class MatrixTable {
   /** Appends the (empty) table after `anchor`, in a visually hidden box (style.css .sr-only). */
