@@ -100,22 +100,16 @@ export class Heatmap {
   }
 
   /**
-   * A thumbnail before its first row: its canvas sized for `width` now (blank), so that the step that
+   * A thumbnail with no row yet (step 0): blank, its canvas sized for `width` now, so that the step that
    * draws the first row does not also make the backing store.
    */
   reserve(width) {
-    const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
-    setExactSize(this.canvas, width, width, dpr);
-  }
-
-  /** Back to a blank canvas, as created (300 x 150, sized by the style sheet). */
-  clear() {
     this.spec = null;
     this.layout = null;
     this.lastArgs = null;
-    this.canvas.removeAttribute('style');
-    this.canvas.width = 300;
-    this.canvas.height = 150;
+    const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+    setExactSize(this.canvas, width, width, dpr);
+    this.canvas.getContext('2d').clearRect(0, 0, this.canvas.width, this.canvas.height);
   }
 
   #cells(ctx, L) {

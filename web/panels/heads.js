@@ -81,8 +81,7 @@ export function create(root, store) {
       for (const { map, layer, head } of thumbs) {
         const data = MATRICES[view].matrix(trace, { layer, head });
         if (data.rows.length) map.draw({ ...data, highlightRow: row }, size);
-        else if (map.spec) map.clear();
-        else map.reserve(size);  // (step 0: the canvas sized now, drawn by the first step)
+        else map.reserve(size);  // (step 0: blank, the canvas sized now for the first step to draw on)
       }
     },
   };
