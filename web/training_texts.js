@@ -39,7 +39,7 @@ export function totalLabels(n, epsilon) {
   return {
     crossEntropy: `cross-entropy: the mean of −log p over the ${n} positions, in nats`,
     crossEntropyCode: 'F.cross_entropy(logits, next_tokens)',
-    smoothed: `cross-entropy with label smoothing ε = ${epsilon}: the mean of (1 − ε)·(−log p) + ε·(the mean of −log p_v over every token v), in nats: what tools/train_g2p.py minimises`,
+    smoothed: `cross-entropy with label smoothing ε = ${epsilon}: the mean of (1 − ε)·(−log p) + ε·(the mean of −log p_v over every token v), in nats: what tools/train_g2p.py minimises by default (--label-smoothing ${epsilon}; a model's card says what it was trained with)`,
     smoothedCode: `F.cross_entropy(logits, next_tokens, label_smoothing=${epsilon})`,
   };
 }
