@@ -85,38 +85,61 @@ export async function runOrtBenchmark(ort, graphs, cases, limits, timing, backen
     const encoder = await session('encoder_kv');
     const step = await session('step_kv');
     const layers = step.inputNames.filter((n) => n.startsWith('self_k_')).length;
+    // The step's inputs for a new word: its cross-attention K/V, and empty self-attention caches.
+    const start = async (source) => {
+      const encoded = await encoder.run({ src: ids(ort, source) });
+      const feeds = {};
+      for (let l = 0; l < layers; l++) {
+        feeds[`cross_k_${l}`] = encoded[`cross_k_${l}`];
+        feeds[`cross_v_${l}`] = encoded[`cross_v_${l}`];
+        const [heads, , headDim] = encoded[`cross_k_${l}`].dims;
+        feeds[`self_k_${l}`] = new ort.Tensor('float32', new Float32Array(0), [heads, 0, headDim]);  // nothing cached yet
+        feeds[`self_v_${l}`] = new ort.Tensor('float32', new Float32Array(0), [heads, 0, headDim]);
+      }
+      return feeds;
+    };
+    // Feeds `token` at `position`; the present K/V become the next step's past. Returns the logits [V].
+    const stepOnce = async (feeds, token, position) => {
+      feeds.token = scalar(ort, token);
+      feeds.position = scalar(ort, position);
+      const r = await step.run(feeds);
+      for (let l = 0; l < layers; l++) {
+        feeds[`self_k_${l}`] = r[`present_k_${l}`];
+        feeds[`self_v_${l}`] = r[`present_v_${l}`];
+      }
+      return r.logits.data;
+    };
     const outputs = [];
     const greedyPass = async () => {
       outputs.length = 0;
       for (const c of cases) {
-        const encoded = await encoder.run({ src: ids(ort, c.source) });
-        const feeds = {};
-        for (let l = 0; l < layers; l++) {
-          feeds[`cross_k_${l}`] = encoded[`cross_k_${l}`];
-          feeds[`cross_v_${l}`] = encoded[`cross_v_${l}`];
-          const [heads, , headDim] = encoded[`cross_k_${l}`].dims;
-          feeds[`self_k_${l}`] = new ort.Tensor('float32', new Float32Array(0), [heads, 0, headDim]);  // nothing cached yet
-          feeds[`self_v_${l}`] = new ort.Tensor('float32', new Float32Array(0), [heads, 0, headDim]);
-        }
+        const feeds = await start(c.source);
         const out = [];
         let token = limits.bos;
         while (out.length < limits.maxNew) {
-          feeds.token = scalar(ort, token);
-          feeds.position = scalar(ort, out.length);
-          const r = await step.run(feeds);
-          const next = argmax(r.logits.data, 0, r.logits.data.length);
+          const logits = await stepOnce(feeds, token, out.length);
+          const next = argmax(logits, 0, logits.length);
           out.push(next);
           if (next === limits.eos) break;
-          for (let l = 0; l < layers; l++) {  // present becomes past
-            feeds[`self_k_${l}`] = r[`present_k_${l}`];
-            feeds[`self_v_${l}`] = r[`present_v_${l}`];
-          }
           token = next;
         }
         outputs.push(out);
       }
     };
     result.greedy_kv = greedyResult(await timeCalls(greedyPass, timing), outputs);
+    // The first case teacher-forced through the step graph, one token at a time: its logits against
+    // forward.onnx's (which the run compares with Stepwise's).
+    if (result.first_logits) {
+      const feeds = await start(cases[0].source);
+      const fed = cases[0].target;
+      const vocab = result.first_logits.length / fed.length;
+      let diff = 0;
+      for (let p = 0; p < fed.length; p++) {
+        const logits = await stepOnce(feeds, fed[p], p);
+        for (let v = 0; v < vocab; v++) diff = Math.max(diff, Math.abs(logits[v] - result.first_logits[p * vocab + v]));
+      }
+      result.kv_logits_max_abs_diff = diff;
+    }
   }
   return result;
 }

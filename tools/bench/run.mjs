@@ -717,6 +717,9 @@ function summarize(m, rounds, torchThreads, baseline) {
       // every round: the probed conversions chose the same tokens as the unprobed ones
       probe: rounds.every((r) => r.native.greedy.probe?.outputs_equal !== false) ? m.words.length : 0,
       forward_logits_max_abs_diff_ort_vs_stepwise: maxDiff(first.ort_node?.first_logits, first.api_node?.first_logits),
+      // the cached step graph fed the first word's teacher-forced tokens one by one, against forward.onnx (largest over backends)
+      kv_logits_max_abs_diff_vs_forward: Math.max(...['ort_node', 'ort_chromium', ...Object.keys(first).filter((k) => k.startsWith('ort_native_'))]
+        .map((k) => first[k]?.kv_logits_max_abs_diff).filter(Number.isFinite)),
     },
   };
 }
@@ -885,7 +888,8 @@ function markdown(results) {
     ['baseline', 'previous release'], ['probe', 'native, probe on']].filter(([k]) => a[k] != null).map(([k, label]) => `${a[k]}/${a.words} (${label})`)
     .concat(a.baselines.map((x) => `${x.agree}/${x.of} (${x.label})`));
   lines.push('', `Agreement (${summary.small.model.name}): greedy outputs equal to the native build's for ` + (agreed.join(', ') || '–') +
-    (a.forward_logits_max_abs_diff_ort_vs_stepwise != null ? `; teacher-forced logits, ONNX Runtime vs Stepwise: max |diff| ${a.forward_logits_max_abs_diff_ort_vs_stepwise.toExponential(1)}` : '') + '.');
+    (a.forward_logits_max_abs_diff_ort_vs_stepwise != null ? `; teacher-forced logits, ONNX Runtime vs Stepwise: max |diff| ${a.forward_logits_max_abs_diff_ort_vs_stepwise.toExponential(1)}` : '') +
+    (Number.isFinite(a.kv_logits_max_abs_diff_vs_forward) ? `; the KV-cached step graph, step by step, vs forward.onnx: max |diff| ${a.kv_logits_max_abs_diff_vs_forward.toExponential(1)}` : '') + '.');
   return lines.join('\n');
 }
 
