@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Exports a Stepwise model file to ONNX with torch.onnx.export, for ONNX Runtime Web (tools/bench/ort.mjs).
+"""Exports a Stepwise model file to ONNX with torch.onnx.export, for ONNX Runtime Web and native (ort.mjs).
 
     /usr/bin/python3 tools/bench/export_onnx.py [--model weights/g2p-cmudict.safetensors] [--out DIR]
 
@@ -117,8 +117,9 @@ def main():
     export(Decoder(model), (tgt, memory), os.path.join(out, "decoder.onnx"), ["tgt", "memory"], ["logits"],
            {"tgt": {1: "T"}, "memory": {1: "S"}, "logits": {1: "T"}})
     # The KV-cached pair, traced with two cached positions (P, S dynamic).
-    layers = range(model.config["n_decoder_layers"])
-    names = lambda prefix: [f"{prefix}_{i}" for i in layers]  # noqa: E731
+    def names(prefix):  # one tensor per decoder layer
+        return [f"{prefix}_{i}" for i in range(model.config["n_decoder_layers"])]
+
     export(EncoderKV(model), (src,), os.path.join(out, "encoder_kv.onnx"), ["src"],
            ["memory", *names("cross_k"), *names("cross_v")],
            {"src": {1: "S"}, "memory": {1: "S"}, **{n: {1: "S"} for n in names("cross_k") + names("cross_v")}})
