@@ -4,7 +4,9 @@
 //
 // JOB: {"kind": "engine", "module": "stepwise-bench" | "stepwise-bench-eigen", "model": FILE, "options": {...}}
 //      {"kind": "api", "model": FILE, "words": [...], "targets": [...], "timing": {...}}
-//      {"kind": "ort", "onnx": DIR, "cases": [...], "limits": {...}, "timing": {...}}
+//      {"kind": "ort", "onnx": DIR, "cases": [...], "limits": {...}, "timing": {...},
+//       "backend": {"kind": "web"} | {"kind": "node", "threads": N}, "sections": [...]}
+//      (web: onnxruntime-web's WASM backend; node: onnxruntime-node, the native CPU execution provider)
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -33,9 +35,10 @@ async function runJob(job) {
   }
   if (job.kind === 'ort') {
     const { runOrtBenchmark } = await import('./ort.mjs');
-    const ort = await import('onnxruntime-web');
-    const graphs = Object.fromEntries(['forward', 'encoder', 'decoder'].map((n) => [n, readFileSync(path.join(job.onnx, `${n}.onnx`))]));
-    return runOrtBenchmark(ort, graphs, job.cases, job.limits, job.timing);
+    const backend = job.backend ?? { kind: 'web' };
+    const ort = await import(backend.kind === 'node' ? 'onnxruntime-node' : 'onnxruntime-web');
+    const graphs = Object.fromEntries(['forward', 'encoder', 'decoder', 'encoder_kv', 'step_kv'].map((n) => [n, readFileSync(path.join(job.onnx, `${n}.onnx`))]));
+    return runOrtBenchmark(ort, graphs, job.cases, job.limits, job.timing, backend, job.sections);
   }
   throw new Error(`unknown job kind '${job.kind}'`);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The speed benchmark: Stepwise natively, in WebAssembly under Node and in headless Chromium, against
-// ONNX Runtime Web and PyTorch eager, on the same model and the same words, in one run.
+// ONNX Runtime (Web: Node and Chromium; native: onnxruntime-node) and PyTorch, each without and with a
+// KV cache, on the same model and the same words, in one run.
 // tools/bench/README.md explains what is measured and how.
 //
 //   node tools/bench/run.mjs [--model weights/g2p-cmudict.safetensors] [--quick] [--rounds N]
@@ -76,6 +77,7 @@ const FULL = {
   large: { rounds: 2, words: 2, samples: 3, minSeconds: 0.03, positions: [1, 2, 4, 8, 16, 32, 64, 128, 256], maxLength: 12,
     matvecShapes: [], eigen: ['positions'], eigenPositions: [1, 64] },
   torchThreads: [1, 2], otherThreadsWords: 5,
+  ortNativeThreads: [1, 2],  // onnxruntime-node's intra-op threads, every round
   coldRuns: 5, warmupSeconds: 0.5,
   paint: { words: PAINT_WORDS, clicks: 20, rounds: 1, scenarios: ['click', 'key'] },
 };
@@ -85,6 +87,7 @@ const QUICK = {
   large: { rounds: 1, words: 2, samples: 2, minSeconds: 0.002, positions: [1, 8], maxLength: 4, matvecShapes: [],
     eigen: ['positions'], eigenPositions: [1] },
   torchThreads: [1], otherThreadsWords: 0,
+  ortNativeThreads: [1, 2],
   coldRuns: 1, warmupSeconds: 0.02,
   paint: { words: ['xylophone'], clicks: 3, rounds: 1, scenarios: ['click', 'key'] },
 };
@@ -170,6 +173,7 @@ function machine() {
     gcc: version('g++', ['--version'], /(\d+\.\d+\.\d+)/),
     emscripten: version('emcc', ['--version'], /emcc .*?(\d+\.\d+\.\d+)/),
     onnxruntime_web: JSON.parse(readFileSync(at('node_modules/onnxruntime-web/package.json'), 'utf8')).version,
+    onnxruntime_node: JSON.parse(readFileSync(at('node_modules/onnxruntime-node/package.json'), 'utf8')).version,
   };
 }
 
@@ -184,7 +188,7 @@ function build(only) {
   log('native build (build/): stepwise_bench, stepwise_matvec_ceiling');
   run('cmake', ['-S', '.', '-B', 'build', '-DCMAKE_BUILD_TYPE=Release'], { capture: true });
   run('cmake', ['--build', 'build', '-j', String(os.cpus().length), '--target', 'stepwise_bench', 'stepwise_matvec_ceiling']);
-  if (!['node', 'chromium', 'cold', 'paint'].some((g) => only.has(g))) return;
+  if (!['node', 'chromium', 'ort', 'cold', 'paint'].some((g) => only.has(g))) return;
   log('WebAssembly build (build-wasm/)');
   run('bash', ['tools/build_wasm.sh']);
 }
@@ -252,7 +256,7 @@ function prepareModels(args, settings, out) {
     m.words = wordsFor(m.config, m.settings.words);
     m.onnx = path.join(out, 'onnx', path.basename(m.file, '.safetensors'));
     const exporter = at('tools/bench/export_onnx.py');
-    if (args.only.has('ort') && !newer(path.join(m.onnx, 'decoder.onnx'), m.file, exporter)) {
+    if (args.only.has('ort') && !newer(path.join(m.onnx, 'step_kv.onnx'), m.file, exporter, at('tools/bench/kv_decoder.py'))) {
       log(`exporting ${m.name} to ONNX: ${path.relative(ROOT, m.onnx)}`);
       run(PYTHON, [exporter, '--model', m.file, '--out', m.onnx]);
     }
@@ -327,13 +331,24 @@ async function benchmarkRound(m, settings, out, page, reference, { only, baselin
       timing: { ...timing, maxLength: m.settings.maxLength } }, out);
   }
 
+  const limits = { bos: m.bos, eos: m.eos, maxNew: m.maxNew };
   if (only.has('ort')) {
-    log(`${m.name}: ONNX Runtime Web under Node`);
-    r.ort_node = nodeJob({ kind: 'ort', onnx: m.onnx, cases, limits: { bos: m.bos, eos: m.eos, maxNew: m.maxNew }, timing }, out);
+    // Each: the teacher-forced pass, greedy without a cache (decoder.onnx over the whole prefix) and
+    // with one (encoder_kv.onnx + step_kv.onnx).
+    log(`${m.name}: ONNX Runtime Web under Node, without and with a KV cache`);
+    r.ort_node = nodeJob({ kind: 'ort', onnx: m.onnx, cases, limits, timing, backend: { kind: 'web' } }, out);
+    for (const threads of settings.ortNativeThreads) {
+      log(`${m.name}: onnxruntime-node (CPU execution provider, ${threads} thread${threads > 1 ? 's' : ''}), without and with a KV cache`);
+      r[`ort_native_${threads}`] = nodeJob({ kind: 'ort', onnx: m.onnx, cases, limits, timing, backend: { kind: 'node', threads } }, out);
+    }
+    if (page) {
+      log(`${m.name}: ONNX Runtime Web in Chromium, without and with a KV cache`);
+      r.ort_chromium = await inPage(page, (a) => window.bench.ort(a.graphs, a.cases, a.limits, a.timing), { graphs: `/onnx/${m.key}`, cases, limits, timing });
+    }
   }
 
   if (only.has('torch')) {
-    log(`${m.name}: PyTorch eager, 1 thread`);
+    log(`${m.name}: PyTorch, 1 thread: eager without a cache, eager and TorchScript with a KV cache`);
     writeFileSync(path.join(out, 'cases.json'), JSON.stringify({ sources: cases.map((c) => c.source), targets: cases.map((c) => c.target) }));
     r.torch = runJson(PYTHON, [at('tools/bench/torch_bench.py'), '--model', m.file, '--cases', path.join(out, 'cases.json'),
       '--threads', '1', '--samples', String(m.settings.samples), '--min-seconds', String(m.settings.minSeconds),
@@ -365,7 +380,7 @@ async function inPage(context, fn, arg) {
 function torchOtherThreads(m, settings, out, reference) {
   const threads = settings.torchThreads.filter((t) => t !== 1);
   if (!threads.length || !settings.otherThreadsWords) return null;
-  log(`${m.name}: PyTorch eager, ${threads.join(', ')} threads (${settings.otherThreadsWords} words, one sample: slow under contention)`);
+  log(`${m.name}: PyTorch, ${threads.join(', ')} threads, each decoder (${settings.otherThreadsWords} words, one sample: slow under contention)`);
   const n = settings.otherThreadsWords;
   writeFileSync(path.join(out, 'cases-threads.json'), JSON.stringify({ sources: reference.greedy.inputs.slice(0, n),
     targets: reference.forward.targets.slice(0, n) }));
@@ -577,20 +592,57 @@ function summarize(m, rounds, torchThreads, baseline) {
     wasm_chromium: row('wasm_chromium', 'Stepwise WASM SIMD, Chromium (engine)', { step: true }),
     api_chromium: row('api_chromium', 'Stepwise WASM SIMD, Chromium (JS API)'),
     eigen_node: row('eigen_node', 'Stepwise plain Eigen-in-WASM, Node (engine)', { step: true, forward: false }),
-    ort_node: row('ort_node', `ONNX Runtime Web ${rounds[0].ort_node?.version} (WASM SIMD, 1 thread), Node`),
-    torch_1: row('torch', `PyTorch ${rounds[0].torch?.torch} eager, 1 thread`, { at: 'threads.1.' }),
   };
+  // The baselines, by family; each member a row (its greedy decoding without or with a KV cache) and
+  // where its µs per token is in a round (`token`: a path into the round, or fixed figures measured once).
+  const families = { ort_web_node: [], ort_web_chromium: [], ort_native: [], torch: [] };
+  const over = (keys) => across(rounds.map((r) => get(r, keys)));
+  // base: where in a round (e.g. torch.threads.1); short: its name in the agreement line
+  const baselineRow = (family, key, label, short, base, section, { forward = false } = {}) => {
+    if (!get(rounds[0], `${base}.${section}`)) return;  // not in this run
+    rows[key] = { label, token: over(`${base}.${section}.us_per_token`), tokens_s: over(`${base}.${section}.tokens_per_s`),
+      words_s: over(`${base}.${section}.words_per_s`), ...(forward && { forward: over(`${base}.forward.us_per_word`) }) };
+    families[family].push({ key, label, short, token: `${base}.${section}.us_per_token`, outputs: `${base}.${section}.outputs` });
+  };
+  const ortWeb = rounds[0].ort_node?.version ?? rounds[0].ort_chromium?.version;
+  for (const [env, engine] of [['Node', 'ort_node'], ['Chromium', 'ort_chromium']]) {
+    const family = `ort_web_${env.toLowerCase()}`;
+    baselineRow(family, `${engine}`, `ONNX Runtime Web ${ortWeb} (WASM SIMD, 1 thread), ${env}, no cache`, `ORT Web ${env}, no cache`, engine, 'greedy',
+      { forward: true });
+    baselineRow(family, `${engine}_kv`, `ONNX Runtime Web ${ortWeb} (WASM SIMD, 1 thread), ${env}, KV cache`, `ORT Web ${env}, KV cache`, engine, 'greedy_kv');
+  }
+  for (const key of Object.keys(rounds[0]).filter((k) => k.startsWith('ort_native_'))) {
+    const t = rounds[0][key].threads;
+    const label = `ONNX Runtime ${rounds[0][key].version} native (onnxruntime-node, CPU EP, ${t} thread${t > 1 ? 's' : ''})`;
+    baselineRow('ort_native', key, `${label}, no cache`, `ORT native ${t}t, no cache`, key, 'greedy', { forward: true });
+    baselineRow('ort_native', `${key}_kv`, `${label}, KV cache`, `ORT native ${t}t, KV cache`, key, 'greedy_kv');
+  }
+  const torchVersion = rounds[0].torch?.torch;
+  const torchKinds = [['greedy', 'eager, no cache'], ['greedy_kv', 'eager, KV cache'], ['greedy_kv_jit', 'TorchScript, KV cache']];
+  for (const [section, kind] of torchKinds) {
+    baselineRow('torch', `torch_1_${section}`, `PyTorch ${torchVersion} ${kind}, 1 thread`, `PyTorch ${kind}, 1t`, 'torch.threads.1', section,
+      { forward: section === 'greedy' });
+  }
+  // Other thread counts: measured once, on fewer words (slow under contention): fixed figures.
   for (const [t, v] of Object.entries(torchThreads?.threads ?? {})) {
-    rows[`torch_${t}`] = { label: `PyTorch ${torchThreads.torch} eager, ${t} threads (${torchThreads.words} words, 1 sample)`,
-      token: v.greedy.us_per_token, tokens_s: v.greedy.tokens_per_s, words_s: v.greedy.words_per_s, forward: v.forward.us_per_word };
+    for (const [section, kind] of torchKinds) {
+      if (!v[section]) continue;
+      const key = `torch_${t}_${section}`;
+      const label = `PyTorch ${torchThreads.torch} ${kind}, ${t} threads (${torchThreads.words} words, 1 sample)`;
+      rows[key] = { label, token: v[section].us_per_token, tokens_s: v[section].tokens_per_s, words_s: v[section].words_per_s,
+        ...(section === 'greedy' && { forward: v.forward?.us_per_word }) };
+      families.torch.push({ key, label, short: `PyTorch ${kind}, ${t}t`, fixed: v[section].us_per_token, fixedOutputs: v[section].outputs });
+    }
   }
   // Ratios inside each round, then their median and range over rounds (drift in the machine's load
   // cancels); `best`: the ratio of the two engines' fastest samples over all rounds, the least disturbed.
+  // `a` may also be fixed figures ({median, min, max}: measured once, not per round).
   const ratio = (a, b) => {
     const valueOf = (x) => (x != null && typeof x === 'object' ? x.median : x);
-    const perRound = rounds.map((r) => valueOf(get(r, a)) / valueOf(get(r, b))).filter(Number.isFinite);
-    const fastest = (path) => Math.min(...rounds.map((r) => get(r, path)?.min).filter(Number.isFinite));
-    const best = typeof get(rounds[0], a) === 'object' ? fastest(a) / fastest(b) : null;
+    const read = (r, where) => (typeof where === 'string' ? get(r, where) : where);
+    const perRound = rounds.map((r) => valueOf(read(r, a)) / valueOf(get(r, b))).filter(Number.isFinite);
+    const fastest = (where) => Math.min(...rounds.map((r) => read(r, where)?.min).filter(Number.isFinite));
+    const best = typeof read(rounds[0], a) === 'object' ? fastest(a) / fastest(b) : null;
     return { median: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound), rounds: perRound,
       best: Number.isFinite(best) && best > 0 ? best : null };
   };
@@ -611,6 +663,19 @@ function summarize(m, rounds, torchThreads, baseline) {
   const agree = (outputs) => (outputs ? outputs.filter((o, i) => JSON.stringify(o) === JSON.stringify(rounds[0].native.greedy.outputs[i])).length : null);
   const first = rounds[0];
   const maxDiff = (a, b) => (a && b && a.length === b.length ? Math.max(...a.map((x, i) => Math.abs(x - b[i]))) : null);
+  // The best of each family: the member with the lowest µs per generated token (median over rounds).
+  const best = Object.fromEntries(Object.entries(families).filter(([, list]) => list.length).map(([family, list]) => {
+    const medianOf = (x) => (x.fixed ? x.fixed.median : rows[x.key].token?.median);
+    const winner = list.filter((x) => Number.isFinite(medianOf(x))).sort((x, y) => medianOf(x) - medianOf(y))[0];
+    return [family, winner && { key: winner.key, label: winner.label, token: winner.fixed ?? winner.token, us_per_token: medianOf(winner) }];
+  }).filter(([, v]) => v));
+  // Stepwise against the best of each family, in µs per generated token, ratios per round.
+  const stepwise = { native: 'native', wasm_node: 'wasm_node', api_node: 'api_node', wasm_chromium: 'wasm_chromium', api_chromium: 'api_chromium' };
+  const fair = Object.fromEntries(Object.entries(stepwise).filter(([k]) => rounds[0][k]).map(([k, engine]) => {
+    const against = (family) => (best[family] ? ratio(best[family].token, `${engine}.greedy.us_per_token`) : null);
+    const web = k === 'native' ? null : k.endsWith('chromium') ? 'ort_web_chromium' : 'ort_web_node';
+    return [k, { ort_web: web && against(web), ort_web_family: web, ort_native: against('ort_native'), torch: against('torch') }];
+  }));
   return {
     model: first.native.model,
     rounds: rounds.length,
@@ -630,11 +695,6 @@ function summarize(m, rounds, torchThreads, baseline) {
       wasm_node_over_native_step: ratio('wasm_node.greedy.us_per_step', 'native.greedy.us_per_step'),
       wasm_chromium_over_native_step: ratio('wasm_chromium.greedy.us_per_step', 'native.greedy.us_per_step'),
       eigen_over_simd_step_node: ratio('eigen_node.greedy.us_per_step', 'wasm_node.greedy.us_per_step'),
-      ort_over_api_token_node: ratio('ort_node.greedy.us_per_token', 'api_node.greedy.us_per_token'),
-      ort_over_wasm_token_node: ratio('ort_node.greedy.us_per_token', 'wasm_node.greedy.us_per_token'),
-      torch1_over_native_token: ratio('torch.threads.1.greedy.us_per_token', 'native.greedy.us_per_token'),
-      torch1_over_wasm_token_node: ratio('torch.threads.1.greedy.us_per_token', 'wasm_node.greedy.us_per_token'),
-      torch1_over_api_token_chromium: ratio('torch.threads.1.greedy.us_per_token', 'api_chromium.greedy.us_per_token'),
       ort_over_api_forward_node: ratio('ort_node.forward.us_per_word', 'api_node.forward.us_per_word'),
       ort_over_wasm_forward_node: ratio('ort_node.forward.us_per_word', 'wasm_node.forward.us_per_word'),
       native_over_baseline_token: ratio('native.greedy.us_per_token', 'baseline.greedy.us_per_token'),
@@ -642,15 +702,24 @@ function summarize(m, rounds, torchThreads, baseline) {
       probe_over_off_token: ratio('native.greedy.probe.us_per_token', 'native.greedy.us_per_token'),
       probe_over_off_step: ratio('native.greedy.probe.us_per_step', 'native.greedy.us_per_step'),
     },
+    best,
+    fair,
     agreement: {
       words: m.words.length,
       wasm_node: agree(first.wasm_node?.greedy?.outputs), api_node: agree(first.api_node?.greedy?.outputs),
-      wasm_chromium: agree(first.wasm_chromium?.greedy?.outputs), ort_node: agree(first.ort_node?.greedy?.outputs),
-      torch: agree(first.torch?.threads?.['1']?.greedy?.outputs),
+      wasm_chromium: agree(first.wasm_chromium?.greedy?.outputs),
+      // every baseline, without and with a cache (the 2-thread PyTorch runs: their first words)
+      baselines: Object.values(families).flat().map((x) => {
+        const outputs = x.outputs ? get(first, x.outputs) : x.fixedOutputs;
+        return { key: x.key, label: x.short, agree: agree(outputs), of: outputs?.length };
+      }).filter((x) => x.agree != null),
       baseline: agree(first.baseline?.greedy?.outputs),
       // every round: the probed conversions chose the same tokens as the unprobed ones
       probe: rounds.every((r) => r.native.greedy.probe?.outputs_equal !== false) ? m.words.length : 0,
       forward_logits_max_abs_diff_ort_vs_stepwise: maxDiff(first.ort_node?.first_logits, first.api_node?.first_logits),
+      // the cached step graph fed the first word's teacher-forced tokens one by one, against forward.onnx (largest over backends)
+      kv_logits_max_abs_diff_vs_forward: Math.max(...['ort_node', 'ort_chromium', ...Object.keys(first).filter((k) => k.startsWith('ort_native_'))]
+        .map((k) => first[k]?.kv_logits_max_abs_diff).filter(Number.isFinite)),
     },
   };
 }
@@ -689,6 +758,9 @@ const cell = (s, digits = 0) => (s == null ? '–' : typeof s === 'number' ? fmt
 // "abc1234, 9fe395b^": the previous release as the tables name it.
 const releaseName = (b) => `${b.subject.split(' ')[0]}, ${b.rev}`;
 
+// The best baseline of a family, as the tables name it.
+const bestName = (s, family) => s.best?.[family]?.label ?? 'not measured';
+
 // "1.23× (rounds 1.1–1.4; best 1.2×)": a ratio's median over rounds, its range, the ratio of fastest samples.
 const ratioText = (r, digits = 1) => (r ? `${fmt(r.median, digits)}× (rounds ${fmt(r.min, digits)}–${fmt(r.max, digits)}` +
   (r.best != null ? `; fastest samples ${fmt(r.best, digits)}×` : '') + ')' : '–');
@@ -719,14 +791,17 @@ function targets(summary, matvec, cold, site) {
     ['WASM SIMD matrix–vector ≥ 4× plain Eigen-in-WASM', '≥ 4×', median(simdSmall), (v) => v >= 4,
       `median over the G2P model's ${simdSmall.length} shapes (lowest ${fmt(Math.min(...simdSmall), 1)}×); all ${simdAll.length} shapes, base-shaped included: ` +
         `median ${fmt(median(simdAll), 1)}×, lowest ${fmt(Math.min(...simdAll), 1)}×; whole greedy step: ${ratioText(small.ratios.eigen_over_simd_step_node)} faster than the plain Eigen-in-WASM build`],
-    ['per generated token ≥ 3× faster than ONNX Runtime Web (both WASM)', '≥ 3×', r(small.ratios.ort_over_api_token_node), (v) => v >= 3,
-      `G2P, Stepwise's JS API vs ORT Web, Node: ${ratioText(small.ratios.ort_over_api_token_node)}; engine alone ${ratioText(small.ratios.ort_over_wasm_token_node)}; ` +
-        `base-shaped ${ratioText(large.ratios.ort_over_api_token_node)}`],
-    ['per generated token ≥ 10× faster than PyTorch eager (native)', '≥ 10×', r(small.ratios.torch1_over_native_token), (v) => v >= 10,
-      `G2P, PyTorch at its best thread count (1): ${ratioText(small.ratios.torch1_over_native_token)}; base-shaped ${ratioText(large.ratios.torch1_over_native_token)}`],
-    ['per generated token ≥ 4× faster than PyTorch eager (WASM)', '≥ 4×', r(small.ratios.torch1_over_api_token_chromium), (v) => v >= 4,
-      `G2P, Stepwise's JS API in Chromium vs PyTorch, 1 thread: ${ratioText(small.ratios.torch1_over_api_token_chromium)}; engine in Node ${ratioText(small.ratios.torch1_over_wasm_token_node)}; ` +
-        `base-shaped ${ratioText(large.ratios.torch1_over_api_token_chromium)}`],
+    // Issue 13: against the best of each family (with or without a KV cache, its best thread count).
+    ['per generated token ≥ 4× faster than the best ONNX Runtime Web (JS API in Chromium)', '≥ 4×', r(small.fair.api_chromium?.ort_web), (v) => v >= 4,
+      `G2P, against ${bestName(small, 'ort_web_chromium')}: ${ratioText(small.fair.api_chromium?.ort_web)}; engine in Chromium ${ratioText(small.fair.wasm_chromium?.ort_web)}; ` +
+        `in Node, against ${bestName(small, 'ort_web_node')}: JS API ${ratioText(small.fair.api_node?.ort_web)}, engine ${ratioText(small.fair.wasm_node?.ort_web)}; ` +
+        `base-shaped, JS API in Chromium ${ratioText(large.fair.api_chromium?.ort_web)}`],
+    ['per generated token ≥ 10× faster than the best PyTorch (native)', '≥ 10×', r(small.fair.native?.torch), (v) => v >= 10,
+      `G2P, against ${bestName(small, 'torch')}: ${ratioText(small.fair.native?.torch)}; base-shaped ${ratioText(large.fair.native?.torch)} (${bestName(large, 'torch')}); ` +
+        `native vs the best onnxruntime-node (${bestName(small, 'ort_native')}): ${ratioText(small.fair.native?.ort_native)}`],
+    ['per generated token ≥ 4× faster than the best PyTorch (WASM)', '≥ 4×', r(small.fair.api_chromium?.torch), (v) => v >= 4,
+      `G2P, Stepwise's JS API in Chromium: ${ratioText(small.fair.api_chromium?.torch)}; engine in Node ${ratioText(small.fair.wasm_node?.torch)}; ` +
+        `base-shaped ${ratioText(large.fair.api_chromium?.torch)}`],
     ['teacher-forced forward pass not slower than ONNX Runtime Web', '≥ 1×', r(small.ratios.ort_over_api_forward_node), (v) => v >= 1,
       `G2P, JS API vs ORT Web, Node: ${ratioText(small.ratios.ort_over_api_forward_node, 2)}; base-shaped, engine: ${ratioText(large.ratios.ort_over_wasm_forward_node, 2)}`],
     ['base-shaped model: WASM decoder step at position 64 ≤ 10 ms in Chromium', '≤ 10 ms', pos64?.median / 1000, (v) => v <= 10,
@@ -748,7 +823,7 @@ function markdown(results) {
   const lines = [];
   lines.push(`Machine: ${mc.cpu}, ${mc.cores} cores (shared: load average ${mc.load_average_start.map((x) => x.toFixed(1)).join(' / ')} at start, ` +
     `${mc.load_average_end.map((x) => x.toFixed(1)).join(' / ')} at end), ${mc.memory_gib} GiB; Node ${mc.node}, Chromium ${mc.chromium}, ` +
-    `g++ ${mc.gcc}, Emscripten ${mc.emscripten}, onnxruntime-web ${mc.onnxruntime_web}. Every engine single-threaded unless stated; ` +
+    `g++ ${mc.gcc}, Emscripten ${mc.emscripten}, onnxruntime-web ${mc.onnxruntime_web}, onnxruntime-node ${mc.onnxruntime_node}. Every engine single-threaded unless stated; ` +
     'medians over rounds of per-round medians (min–max over all samples); ratios: medians of per-round ratios.');
   for (const key of ['small', 'large']) {
     const s = summary[key];
@@ -764,6 +839,7 @@ function markdown(results) {
   }
   lines.push('', 'µs per decoder step: (whole greedy conversions − the encoder alone) / generated tokens. µs per generated token: ' +
     'whole conversions (tokenize, encode, every step, detokenize) / generated tokens.');
+  lines.push(...fairTable(summary));
   lines.push('', '**Step latency against position** (µs; position p: the step that feeds the p-th token and reads p cached keys):');
   const probed = ['small', 'large'].some((k) => Object.keys(summary[k].positions.native_probe).length);
   for (const key of ['small', 'large']) {
@@ -802,17 +878,40 @@ function markdown(results) {
     (results.site && !results.site.skipped ? `; the page (tools/build_site.mjs) ${cell(results.site.first_token_ms)} ms, ${fmt(results.site.transfer_bytes / 1e6, 2)} MB transferred (gzip)` : '') + '.');
   lines.push(...paintMarkdown(results.paint));
   if (tg) {
-    lines.push('', '**Targets** (issue 5):', '', '| target | goal | measured | met | how |', '|---|---|---|---|---|');
+    lines.push('', '**Targets** (issue 5; the ONNX Runtime Web and PyTorch rows as issue 13 puts them: against the best of each family):', '', '| target | goal | measured | met | how |', '|---|---|---|---|---|');
     for (const t of tg) lines.push(`| ${t.target} | ${t.goal} | ${fmt(t.value, 2)} | ${t.met == null ? '–' : t.met ? 'yes' : '**no**'} | ${t.detail} |`);
   } else {
     lines.push('', `**Targets**: not judged (this run had only: ${results.settings.only.join(', ')}).`);
   }
   const a = summary.small.agreement;
-  const agreed = [['wasm_node', 'WASM Node'], ['wasm_chromium', 'Chromium'], ['api_node', 'JS API'], ['ort_node', 'ONNX Runtime'], ['torch', 'PyTorch'],
-    ['baseline', 'previous release'], ['probe', 'native, probe on']].filter(([k]) => a[k] != null).map(([k, label]) => `${a[k]}/${a.words} (${label})`);
+  const agreed = [['wasm_node', 'WASM Node'], ['wasm_chromium', 'Chromium'], ['api_node', 'JS API'],
+    ['baseline', 'previous release'], ['probe', 'native, probe on']].filter(([k]) => a[k] != null).map(([k, label]) => `${a[k]}/${a.words} (${label})`)
+    .concat(a.baselines.map((x) => `${x.agree}/${x.of} (${x.label})`));
   lines.push('', `Agreement (${summary.small.model.name}): greedy outputs equal to the native build's for ` + (agreed.join(', ') || '–') +
-    (a.forward_logits_max_abs_diff_ort_vs_stepwise != null ? `; teacher-forced logits, ONNX Runtime vs Stepwise: max |diff| ${a.forward_logits_max_abs_diff_ort_vs_stepwise.toExponential(1)}` : '') + '.');
+    (a.forward_logits_max_abs_diff_ort_vs_stepwise != null ? `; teacher-forced logits, ONNX Runtime vs Stepwise: max |diff| ${a.forward_logits_max_abs_diff_ort_vs_stepwise.toExponential(1)}` : '') +
+    (Number.isFinite(a.kv_logits_max_abs_diff_vs_forward) ? `; the KV-cached step graph, step by step, vs forward.onnx: max |diff| ${a.kv_logits_max_abs_diff_vs_forward.toExponential(1)}` : '') + '.');
   return lines.join('\n');
+}
+
+// Issue 13 §1: Stepwise against the best baseline of each family (ONNX Runtime Web in the same
+// environment, onnxruntime-node, PyTorch), each family's best chosen over its members (without or with
+// a KV cache, eager or TorchScript, thread counts) by median µs per generated token.
+function fairTable(summary) {
+  const lines = ['', '**Against the best baseline of each family** (µs per generated token; the baseline\'s over Stepwise\'s, per round: ' +
+    'median (min–max over rounds); fastest samples in brackets):'];
+  const cellOf = (x) => (x ? `${fmt(x.median, 1)}× (${fmt(x.min, 1)}–${fmt(x.max, 1)}) [${fmt(x.best, 1)}×]` : '–');
+  for (const key of ['small', 'large']) {
+    const s = summary[key];
+    if (!Object.keys(s.best).length) continue;
+    const best = (family) => (s.best[family] ? `${s.best[family].label}: ${fmt(s.best[family].us_per_token)} µs` : 'not measured');
+    lines.push('', `${s.model.name}: best ONNX Runtime Web, Node — ${best('ort_web_node')}; in Chromium — ${best('ort_web_chromium')}; ` +
+      `best ONNX Runtime native — ${best('ort_native')}; best PyTorch — ${best('torch')}.`, '',
+    '| Stepwise | vs best ONNX Runtime Web (same environment) | vs best ONNX Runtime native | vs best PyTorch |', '|---|---|---|---|');
+    const names = { native: 'native', wasm_node: 'WASM, Node (engine)', api_node: 'WASM, Node (JS API)', wasm_chromium: 'WASM, Chromium (engine)',
+      api_chromium: 'WASM, Chromium (JS API)' };
+    for (const [k, f] of Object.entries(s.fair)) lines.push(`| ${names[k]} | ${cellOf(f.ort_web)} | ${cellOf(f.ort_native)} | ${cellOf(f.torch)} |`);
+  }
+  return lines;
 }
 
 // The step probe's cost, per model: per position, the previous release's step, this build's without and
@@ -856,8 +955,8 @@ async function main() {
   const only = args.only;
   if (args.build) build(only);
   if (!only.has('native')) return paintOnly(args, settings, out);
-  const browsing = only.has('chromium') || only.has('cold') || only.has('paint');
-  const needed = ['build/tools/bench/stepwise_bench', ...(['node', 'chromium', 'cold', 'paint'].some((g) => only.has(g)) ?
+  const browsing = only.has('chromium') || only.has('ort') || only.has('cold') || only.has('paint');
+  const needed = ['build/tools/bench/stepwise_bench', ...(['node', 'chromium', 'ort', 'cold', 'paint'].some((g) => only.has(g)) ?
     ['build-wasm/stepwise-bench.js', 'build-wasm/stepwise-bench-eigen.js', 'build-wasm/stepwise-wasm.js'] : [])];
   for (const f of needed) {
     if (!existsSync(at(f))) fail(`${f} is missing: build first (without --no-build)`);
@@ -875,6 +974,9 @@ async function main() {
     '/tools/bench/': at('tools/bench'),
     '/models/small.safetensors': models[0].file,
     '/models/large.safetensors': models[1].file,
+    '/onnx/small/': models[0].onnx,
+    '/onnx/large/': models[1].onnx,
+    '/ort/': at('node_modules/onnxruntime-web/dist'),
   };
   let server = null, compressing = null, browser = null, context = null;
   if (browsing) {
