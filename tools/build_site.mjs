@@ -12,12 +12,15 @@
 //   stepwise.wasm  the engine, fetched by the page over http
 //   engine.js the same bytes, base64, assigned to a global: what the page reads from file://
 //   MODEL.safetensors  the built-in model, fetched by the page over http (named in index.html)
+//   MODEL.safetensors.gz  the same, gzip -9: what the page fetches over http and inflates
+//             (DecompressionStream): static hosts compress text but send binary files as they are
 //   model.js  the same bytes, base64, assigned to a global: what the page reads from file://
 //   SECOND.safetensors, SECOND.js  the second shipped model (the decoder-only G2P model) and the same
 //             bytes as a classic script: named in index.html, fetched (or, on file://, the script
 //             injected) only when the learner chooses it, so the default page transfers no more
-//   words.js  the CMUdict test split (held-out words and their pronunciations) for "surprise me"
-//   boot.js   starts the model download first thing (web/boot.js, copied as is)
+//   words.js  the CMUdict test split (held-out words and their pronunciations) for "surprise me" and the
+//             dictionary line, read once the page is interactive (web/assets.js testWords)
+//   boot.js   starts compiling the engine and getting the model first thing (web/boot.js, copied as is)
 //   engine_source.js  the engine's C++ lines for each box of the decoder diagram, from the
 //             `// [box: NAME]` regions of src/engine/transformer.cpp (tools/engine_source.mjs)
 //   index.html, style.css, favicon.svg  copied from web/
@@ -27,6 +30,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import * as esbuild from 'esbuild';
 
 import { currentRegions, engineSourceScript } from './engine_source.mjs';
@@ -114,7 +118,8 @@ const literal = (text) => JSON.stringify(text).replace(/\u2028/g, '\\u2028').rep
 // The engine: Emscripten's -sSINGLE_FILE module embeds the .wasm as a base64 data: URL. Over http the
 // page fetches it as a binary file instead (a quarter smaller, compresses better, compiles without
 // decoding), so it moves out of app.js: into stepwise.wasm, and into engine.js (base64 again, a classic
-// script) for file://. The page hands the bytes to the module (Stepwise.module({ wasmBinary })).
+// script) for file://. web/boot.js compiles it (over http while it downloads) and the page hands the
+// compiled module to the wrapper (Stepwise.module({ wasmModule })).
 const WASM_FILE = 'stepwise.wasm';
 const bundle = readFileSync(path.join(out, 'app.js'), 'utf8');
 const embedded = [...bundle.matchAll(/"data:application\/octet-stream;base64,([A-Za-z0-9+/=]+)"/g)];
@@ -133,10 +138,12 @@ const modelName = path.basename(modelPath);
 if (!/^[\w.-]+\.safetensors$/.test(modelName)) fail(`model file name '${modelName}': use letters, digits, '.', '-', '_' and .safetensors`);
 // The page fetches the binary over http and reads model.js (the same bytes) on file://.
 copyFileSync(modelPath, path.join(out, modelName));
+const modelGzip = `${modelName}.gz`;
+writeFileSync(path.join(out, modelGzip), zlib.gzipSync(modelBytes, { level: 9 }));
 const html = readFileSync(at('web/index.html'), 'utf8');
 const secondName = hasSecond ? path.basename(secondPath) : '';
 if (hasSecond && !/^[\w.-]+\.safetensors$/.test(secondName)) fail(`model file name '${secondName}': use letters, digits, '.', '-', '_' and .safetensors`);
-const markers = { 'stepwise-wasm': WASM_FILE, 'stepwise-model': modelName, 'stepwise-second-model': secondName };
+const markers = { 'stepwise-wasm': WASM_FILE, 'stepwise-model': modelName, 'stepwise-model-gzip': modelGzip, 'stepwise-second-model': secondName };
 let page = html;
 for (const [name, value] of Object.entries(markers)) {
   const marker = `<meta name="${name}" content="">`;

@@ -34,6 +34,7 @@ export function messageOf(error) {
 
 export function createActions(store) {
   const state = store.state;
+  const waitingForWords = [];  // what was asked for before the held-out words arrived (wordsArrived)
   // (every change is drawn through here, after the furthest step reached is noted)
   const render = ({ step = false } = {}) => {
     noteReach();
@@ -211,7 +212,8 @@ export function createActions(store) {
     const t = state.target;
     if (t.word === state.word && t.text) return t.text;
     const preset = targetPresets(state.model, state.word, state.words)[0];
-    Object.assign(t, { text: preset.text(), source: preset.source, word: state.word });
+    // (auto: the page chose it; chosen again once the held-out words arrive, wordsArrived)
+    Object.assign(t, { text: preset.text(), source: preset.source, word: state.word, auto: true });
     return t.text;
   }
 
@@ -505,13 +507,16 @@ export function createActions(store) {
      * The built-in model, loaded at start-up: added, and the first example word decoded with it; `second`
      * names the second shipped model, offered in the picker and fetched when chosen ('' for none).
      */
-    startWith: then((name, model, second = '') => {
+    startWith: (name, model, second = '') => {
       state.loading = '';
       setWord(examplesFor(model)[0] ?? '');
       const id = addModel(name, model, true);
       if (second) addModel(second, null, true);
       useModel(id);
-    }),
+      // drawn as a step is: the big panels off screen wait until the frame that makes the page interactive
+      // (Step enabled) is painted (web/offscreen.js)
+      render({ step: true });
+    },
 
     /** A decoder-only G2P model invents a word: from <s> alone, sampled with this seed, step by step. */
     invent: then((seed) => {
@@ -638,9 +643,34 @@ export function createActions(store) {
     /** An example chip: this word, at step 0. */
     chooseWord: then(chooseWord),
 
+    /**
+     * The held-out words (web/assets.js testWords) arrived, after the page became interactive: what waited
+     * for them is done now, and a teacher-forced view fed the reference the page chose without them is
+     * fed the one it chooses now (the dictionary's, for a held-out word).
+     */
+    wordsArrived: then((words) => {
+      state.words = words;
+      state.wordsLoaded = true;
+      if (state.target.auto) {
+        state.target = { text: '', source: '', word: null };
+        if (state.session?.trace.mode === 'teacher') replay();
+      }
+      for (const f of waitingForWords.splice(0)) f();
+    }),
+
+    /** Calls f now if the held-out words are in, else once they arrive (the latest f of each `key` only). */
+    whenWordsLoaded: (f, key = f) => {
+      if (state.wordsLoaded) return f();
+      const k = waitingForWords.findIndex((w) => w.key === key);
+      if (k >= 0) waitingForWords.splice(k, 1);
+      waitingForWords.push(Object.assign(() => f(), { key }));
+    },
+
     /** "Surprise me": a random held-out word the model can read (else a jumble of an example's letters). */
     surprise: then(() => {
       if (!state.model) return;
+      // (clicked before the words arrived: it happens once they are in)
+      if (!state.wordsLoaded) return store.actions.whenWordsLoaded(() => store.actions.surprise(), 'surprise');
       const candidates = [...state.words.keys()].filter((w) => readable(state.model, w));
       let word;
       if (candidates.length) {

@@ -11,7 +11,7 @@ import { createActions, messageOf } from './actions.js';
 import { createPanels } from './panels/index.js';
 import { snapshot } from './snapshot.js';
 import { createOffscreen } from './offscreen.js';
-import { builtinModel, engineBinary, secondModelName, testWords } from './assets.js';
+import { builtinModel, engineModule, secondModelName, testWords } from './assets.js';
 import { hideTooltip } from './tooltip.js';
 import { createUrlState } from './url_state.js';
 import { keepsKey } from './keys.js';
@@ -125,38 +125,59 @@ function wireEvents() {
 
 async function main() {
   const state = store.state;
-  // The engine, compiled while the model file downloads; every load waits for it.
-  state.engine = engineBinary().then((wasmBinary) => Stepwise.module({ wasmBinary }));
+  // The engine: compiled by web/boot.js while it downloaded; every load waits for it.
+  state.engine = engineModule().then((wasmModule) => Stepwise.module({ wasmModule }));
   wireEvents();
   actions.readSettings();
-  state.words = testWords();
   state.loading = document.querySelector('meta[name="stepwise-model"]')?.content || 'the model';
   store.render();
+  // The held-out words (words.js) are not needed to show a word at step 0: they are read once the page is
+  // interactive. A link (#…) may need them to show what it names (a teacher-forced view fed the
+  // dictionary's pronunciation by default, a tour stop): then they are read first.
+  const link = location.hash.replace(/^#/, '') !== '';
+  const words = link ? testWords() : null;
   let builtin = null;
   try {
     builtin = await builtinModel();
   } catch (error) {
     actions.startFailed(`Could not read the built-in model. ${messageOf(error)} Load a .safetensors file with “Load model…”.`);
+    actions.wordsArrived(await testWords());
     return;
   }
   if (!builtin) {
     actions.startFailed('This page was built without a model. Load a .safetensors file with “Load model…”.');
+    actions.wordsArrived(await testWords());
     return;
   }
+  performance.mark('stepwise:model-bytes');
   try {
     await state.engine;
+    performance.mark('stepwise:engine');
     const model = await Stepwise.load(builtin.bytes, { name: builtin.name });
-    actions.startWith(builtin.name, model, secondModelName());
-    urlState.start();  // then what a shared link asks for
-    // the engine's and the drawing's code compiled and warm before the first step is asked for
-    whenIdle(() => {
-      warmUp(model, state.word || 'warm');
-      warmUpHeatmaps();
-    });
+    performance.mark('stepwise:model-loaded');
+    if (link) actions.wordsArrived(await words);
+    actions.startWith(builtin.name, model, secondModelName());  // a word at step 0, Step enabled
+    performance.mark('stepwise:interactive');
+    if (link) urlState.start();  // then what a shared link asks for
+    else {
+      testWords().then((arrived) => {
+        actions.wordsArrived(arrived);
+        urlState.start();
+      });
+    }
+    // the engine's and the drawing's code compiled and warm before the first step is asked for, in short
+    // pieces, each when the browser is idle: a click that comes meanwhile waits for one piece at most
+    const pieces = [() => warmUp(model, state.word || 'warm', 1), warmUpHeatmaps, () => warmUp(model, state.word || 'warm', 3)];
+    const warmNext = () => {
+      pieces.shift()();
+      if (pieces.length) whenIdle(warmNext);
+    };
+    whenIdle(warmNext);
     const info = await Stepwise.info();
     $('engine-info').textContent = `Engine ${info.version}, kernels ${info.kernels}; model ${builtin.name}, ${model.parameters.toLocaleString('en')} parameters.`;
   } catch (error) {
     actions.startFailed(`Could not load the built-in model. ${messageOf(error)}`);
+    testWords().then((arrived) => actions.wordsArrived(arrived));
   }
 }
 

@@ -1,8 +1,9 @@
 // The files tools/build_site.mjs puts next to the page: the engine (stepwise.wasm, and engine.js, the
-// same bytes in a classic script), the built-in model (its .safetensors file, and model.js likewise) and
-// words.js. Chromium refuses fetch() on file:// pages, so there the page reads the scripts; over http it
-// fetches the binary files (web/boot.js starts both downloads), which are a quarter smaller and need no
-// decoding.
+// same bytes in a classic script), the built-in model (its .safetensors file, its gzip twin, and model.js,
+// the same bytes in a classic script) and words.js, the held-out words. Chromium refuses fetch() on file://
+// pages, so there the page reads the scripts; over http it fetches the binary files. web/boot.js starts
+// the engine's compilation and the model's download before this module has even arrived; here the page
+// picks them up, or, where boot.js got nothing (a host that refused a file), reads the scripts instead.
 
 function loadScript(src) {
   return new Promise((resolve, reject) => {
@@ -15,44 +16,61 @@ function loadScript(src) {
 }
 
 function fromBase64(text) {
+  if (Uint8Array.fromBase64) return Uint8Array.fromBase64(text);
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
 }
 
-/** The engine's .wasm bytes, or null when the engine script embeds them (a build without stepwise.wasm). */
-export async function engineBinary() {
-  const downloaded = await globalThis.stepwiseWasmDownload;
-  if (downloaded) return new Uint8Array(downloaded);
+const boot = () => globalThis.stepwiseBoot ?? {};
+
+/**
+ * The engine, compiled: a WebAssembly.Module, or null when the engine script embeds its .wasm (a build
+ * without stepwise.wasm).
+ */
+export async function engineModule() {
+  const compiled = await boot().wasm;
+  if (compiled) return compiled;
   if (!document.querySelector('meta[name="stepwise-wasm"]')?.content) return null;
-  await loadScript('engine.js');
+  if (typeof globalThis.stepwiseEngineWasm !== 'string') await loadScript('engine.js');
   if (typeof globalThis.stepwiseEngineWasm !== 'string') throw new Error('engine.js holds no engine');
-  return fromBase64(globalThis.stepwiseEngineWasm);
+  return WebAssembly.compile(fromBase64(globalThis.stepwiseEngineWasm));
 }
 
 /** The built-in model: { name, bytes }, or null when the page was built without one. */
 export async function builtinModel() {
   const name = document.querySelector('meta[name="stepwise-model"]')?.content;
   if (!name) return null;
-  // web/boot.js started the download as the page began to load; a host that refused it gives null
-  const downloaded = await globalThis.stepwiseModelDownload;
-  if (downloaded) return { name, bytes: new Uint8Array(downloaded) };
+  const started = await boot().model;
+  if (started) return started;
   await loadScript('model.js');
   const embedded = globalThis.stepwiseBuiltinModel;
   if (!embedded || typeof embedded.base64 !== 'string') return null;
   return { name: embedded.file, bytes: fromBase64(embedded.base64) };
 }
 
-/** The CMUdict test split: word -> its dictionary pronunciations (held out from training). */
+let testWordsPromise = null;
+
+/**
+ * The CMUdict test split, held out from training: a Map word -> its dictionary pronunciations. words.js
+ * (~190 kB) is not part of the first view: it is read when this is first called (the page calls it once it
+ * is interactive), once; a page without it gets an empty Map.
+ */
 export function testWords() {
-  const words = new Map();
-  const text = typeof globalThis.stepwiseTestWords === 'string' ? globalThis.stepwiseTestWords : '';
-  for (const line of text.split('\n')) {
-    const tab = line.indexOf('\t');
-    if (tab > 0) words.set(line.slice(0, tab), line.slice(tab + 1).split('|'));
-  }
-  return words;
+  testWordsPromise ??= (typeof globalThis.stepwiseTestWords === 'string' ? Promise.resolve() : loadScript('words.js'))
+    .catch(() => {})
+    .then(() => {
+      const words = new Map();
+      const text = typeof globalThis.stepwiseTestWords === 'string' ? globalThis.stepwiseTestWords : '';
+      delete globalThis.stepwiseTestWords;  // (the Map is what the page keeps)
+      for (const line of text.split('\n')) {
+        const tab = line.indexOf('\t');
+        if (tab > 0) words.set(line.slice(0, tab), line.slice(tab + 1).split('|'));
+      }
+      return words;
+    });
+  return testWordsPromise;
 }
 
 /** The second shipped model named in index.html (loaded only when chosen), or '' when the page has none. */

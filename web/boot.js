@@ -1,16 +1,79 @@
-// Runs first, while the rest of the page is still downloading: over http it starts fetching the engine
-// (.wasm) and the built-in model named in index.html, so both downloads overlap the page's. (file://
-// pages cannot fetch; web/assets.js reads engine.js and model.js there instead.) A classic script,
-// copied as is by build_site.mjs.
+// Runs first, while the rest of the page is still downloading, and starts the two slow things at once so
+// that they overlap the page's own download and start-up: compiling the engine (stepwise.wasm) and getting
+// the built-in model named in index.html. A classic script, copied as is by build_site.mjs; web/assets.js
+// picks up what it started (globalThis.stepwiseBoot).
+//
+// Over http the engine is compiled while it downloads (WebAssembly.compileStreaming; the host must send
+// .wasm as application/wasm, as GitHub Pages and tools/serve.mjs do), else from its bytes once they are
+// in; the model file is fetched as it is. From file:// (no fetch there) the same bytes come as classic
+// scripts (engine.js, model.js, base64), injected here rather than after app.js has run; the engine is
+// compiled as soon as its script is in.
 (() => {
-  if (location.protocol === 'file:') return;
-  const download = (name) =>
-    name
-      ? fetch(name)
-          .then((response) => (response.ok ? response.arrayBuffer() : null))
-          .catch(() => null)
-      : null;
   const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content;
-  globalThis.stepwiseWasmDownload = download(meta('stepwise-wasm'));
-  globalThis.stepwiseModelDownload = download(meta('stepwise-model'));
+  const wasmName = meta('stepwise-wasm');
+  const modelName = meta('stepwise-model');
+  const boot = (globalThis.stepwiseBoot = { wasm: null, model: null });
+
+  // (a script's base64 to bytes: the built-in decoder where the browser has one, it is much faster)
+  const fromBase64 = (text) => {
+    if (Uint8Array.fromBase64) return Uint8Array.fromBase64(text);
+    const binary = atob(text);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  };
+  const script = (src) => new Promise((resolve, reject) => {
+    const element = document.createElement('script');
+    element.src = src;
+    element.onload = resolve;
+    element.onerror = () => reject(new Error(`could not load ${src}`));
+    document.head.append(element);
+  });
+
+  if (location.protocol === 'file:') {
+    // (a failure is left to web/assets.js, which says what is missing)
+    if (wasmName) {
+      boot.wasm = script('engine.js').then(() => WebAssembly.compile(fromBase64(globalThis.stepwiseEngineWasm))).catch(() => null);
+    }
+    if (modelName) {
+      boot.model = script('model.js').then(() => {
+        const embedded = globalThis.stepwiseBuiltinModel;
+        delete globalThis.stepwiseBuiltinModel;  // the page keeps the model, not a second copy of its text
+        return { name: embedded.file, bytes: fromBase64(embedded.base64) };
+      }).catch(() => null);
+    }
+    return;
+  }
+
+  if (wasmName) {
+    boot.wasm = fetch(wasmName).then(async (response) => {
+      if (!response.ok) return null;
+      if (WebAssembly.compileStreaming) {
+        try {
+          return await WebAssembly.compileStreaming(response.clone());
+        } catch {
+          // (another type than application/wasm, say: compiled from the bytes below)
+        }
+      }
+      return WebAssembly.compile(await response.arrayBuffer());
+    }).catch(() => null);
+  }
+  // The model: its gzip twin (MODEL.gz, written by build_site.mjs) where the browser can inflate it, else
+  // the file itself. Static hosts compress text, not binary files (GitHub Pages sends .safetensors as it
+  // is), and the int8 weights shrink by 7 % only, but that is 100 kB of a first visit's 1.6 MB.
+  const download = (name) => fetch(name).then((response) => (response.ok ? response.arrayBuffer() : null));
+  const gzipped = (b) => b.length > 18 && b[0] === 0x1f && b[1] === 0x8b && b[2] === 8 && b[8] !== 0x7b;  // (a safetensors file has '{' there)
+  const inflate = (bytes) => new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
+  if (modelName) {
+    const twin = globalThis.DecompressionStream && meta('stepwise-model-gzip');
+    boot.model = (twin ? download(twin).catch(() => null) : Promise.resolve(null))
+      .then(async (buffer) => {
+        if (!buffer) return download(modelName);
+        const bytes = new Uint8Array(buffer);
+        // (a host that sends .gz files with Content-Encoding: gzip has had the browser inflate it already)
+        return gzipped(bytes) ? inflate(bytes) : buffer;
+      })
+      .then((buffer) => buffer && { name: modelName, bytes: new Uint8Array(buffer) })
+      .catch(() => null);
+  }
 })();

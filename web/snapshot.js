@@ -18,7 +18,9 @@ export function snapshot(store) {
   const sel = state.selection[state.view];
   const drawn = t ? viewData(t, state.view, { ...sel, maskOrder: state.maskOrder }) : null;
   return {
-    ready: Boolean(state.model) && !state.loading,
+    // (ready: the model in use and nothing left to load; the page is interactive before, once Step is enabled)
+    ready: Boolean(state.model) && !state.loading && state.wordsLoaded,
+    wordsLoaded: state.wordsLoaded,
     loading: state.loading,
     playing: state.playing,
     model: state.model ? {

@@ -53,11 +53,26 @@ const DEFAULT_OPTIONS = {
 let modulePromise = null;
 
 /**
- * The WebAssembly module, instantiated once (the first call's options win). `wasmBinary`: the .wasm
- * bytes, for a module file that does not embed them (the built site ships them as stepwise.wasm).
+ * The WebAssembly module, instantiated once (the first call's options win), from one of:
+ *   wasmModule  the engine already compiled (a WebAssembly.Module): the page compiles stepwise.wasm while
+ *               it downloads (WebAssembly.compileStreaming, web/boot.js), so only instantiation is left
+ *   wasmBinary  the .wasm bytes, for a module file that does not embed them
+ *   neither     the module file's own embedded .wasm (the build for Node and the tests)
  */
-export function module({ wasmBinary } = {}) {
-  modulePromise ??= createStepwiseModule(wasmBinary ? { wasmBinary } : {});
+export function module({ wasmModule, wasmBinary } = {}) {
+  modulePromise ??= new Promise((resolve, reject) => {
+    const options = wasmModule
+      ? {
+          // Emscripten's hook for a module compiled elsewhere: instantiate it with the imports the
+          // generated code asks for and hand it the instance ({} says it arrives asynchronously).
+          instantiateWasm(imports, receiveInstance) {
+            WebAssembly.instantiate(wasmModule, imports).then((instance) => receiveInstance(instance, wasmModule), reject);
+            return {};
+          },
+        }
+      : wasmBinary ? { wasmBinary } : {};
+    createStepwiseModule(options).then(resolve, reject);
+  });
   return modulePromise;
 }
 

@@ -17,7 +17,8 @@ export function createStore() {
       compare: null,          // the two models' alignment of one word: { word, loading, result, error, selection }
       compareEpoch: 0,
       wordSet: 0,             // counts the times the page chose the word: the word box then shows it
-      words: new Map(),       // held-out test words -> dictionary pronunciations
+      words: new Map(),       // held-out test words -> dictionary pronunciations (read after the page is interactive)
+      wordsLoaded: false,     // true once they are in (web/actions.js wordsArrived)
       settings: null,         // the form's decoding settings, as last read (actions.readSettings)
       target: { text: '', source: '', word: null },  // what teacher forcing feeds, for which word
       view: 'self',           // the matrix enlarged: 'mask' | 'self' | 'cross' | 'encoder'

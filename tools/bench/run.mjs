@@ -10,8 +10,9 @@
 //
 // Prints a markdown table and writes build/bench/results.json and results.md. --quick is a tiny
 // setting (a few words, a small stand-in for the base-shaped model, one round) that only checks that
-// every part still runs. --only runs only those engines (native always, but for `--only paint`, the page's
-// click-to-paint measurement alone: tools/bench/paint.mjs). --baseline: the native
+// every part still runs. --only runs only those engines (native always, but for `--only paint` and
+// `--only cold`, or both, the page's measurements alone: click to paint, tools/bench/paint.mjs; cold start
+// and the bytes of a first visit, tools/bench/cold.mjs). --baseline: the native
 // stepwise_bench of git revision REV (default 9fe395b^, the release before the step probe), built in a
 // worktree under build/bench-baseline/ and run in turns with this one; skipped in --quick unless given.
 import { execFileSync } from 'node:child_process';
@@ -19,8 +20,8 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileS
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import zlib from 'node:zlib';
 
+import { coldMarkdown, measureColdStart } from './cold.mjs';
 import { mergeRuns, measurePaint, paintMet, paintTable, PAINT_WORDS, SCENARIOS } from './paint.mjs';
 import { serveFiles } from './server.mjs';
 
@@ -35,10 +36,13 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 
 // Engine groups for --only: `native` is stepwise_bench (with the baseline's, and the -march=native
 // ceiling), the reference every other engine is checked against, so it always runs.
-// `paint` is the page's click to next paint (paint.mjs); asked for alone, it runs without the engines.
+// `paint` is the page's click to next paint (paint.mjs), `cold` its cold start (cold.mjs); asked for alone
+// (either or both), they run without the engines.
 const GROUPS = ['native', 'node', 'chromium', 'ort', 'torch', 'cold', 'paint'];
 // The previous release for --baseline: the commit before the step probe (9fe395b) landed.
 const DEFAULT_BASELINE = '9fe395b^';
+// The groups that measure the built page alone, with no engine benchmark (pageOnly).
+const PAGE_ONLY = ['paint', 'cold'];
 
 function parseArgs(argv) {
   const args = { model: 'weights/g2p-cmudict.safetensors', quick: false, rounds: null, out: 'build/bench', build: true,
@@ -55,7 +59,7 @@ function parseArgs(argv) {
       const names = value().split(',').map((x) => x.trim()).filter(Boolean);
       const unknown = names.filter((x) => !GROUPS.includes(x));
       if (unknown.length) fail(`--only: unknown engine group '${unknown[0]}' (of ${GROUPS.join(', ')})`);
-      args.only = new Set(names.every((x) => x === 'paint') ? names : ['native', ...names]);
+      args.only = new Set(names.every((x) => PAGE_ONLY.includes(x)) ? names : ['native', ...names]);
     } else if (key === '--baseline') args.baseline = value();
     else if (key === '--no-baseline') args.baseline = null;
     else if (key === '-h' || key === '--help') {
@@ -180,7 +184,7 @@ function machine() {
 // ---------------------------------------------------------------------------------------- preparing
 
 function build(only) {
-  if (!only.has('native')) {  // --only paint: the page needs only the WebAssembly build
+  if (!only.has('native')) {  // --only paint / cold: the page needs only the WebAssembly build
     log('WebAssembly build (build-wasm/)');
     run('bash', ['tools/build_wasm.sh']);
     return;
@@ -404,125 +408,42 @@ function matvecCeiling(models, settings) {
 
 // ------------------------------------------------------------------------------------------ cold start
 
-// Sizes of what a page must download for the shipped model, as files and compressed: gzip -9 (what
-// most static hosts send) and brotli, precompressed at quality 11 (slow: cached in OUT/sizes.json;
-// --quick uses quality 5).
-let brotliQuality = 11;
-function transferSizes(files, out) {
-  const cacheFile = path.join(out, 'sizes.json');
-  const cache = existsSync(cacheFile) ? JSON.parse(readFileSync(cacheFile, 'utf8')) : {};
-  const sizes = Object.fromEntries(Object.entries(files).map(([name, file]) => {
-    const key = `${file}:${statSync(file).size}:${statSync(file).mtimeMs}:${brotliQuality}`;
-    if (!cache[key]) {
-      const body = readFileSync(file);
-      cache[key] = {
-        bytes: body.length,
-        gzip: zlib.gzipSync(body, { level: 9 }).length,
-        brotli: zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: brotliQuality, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } }).length,
-      };
-    }
-    return [name, cache[key]];
-  }));
-  writeFileSync(cacheFile, JSON.stringify(cache));
-  return sizes;
-}
-
-async function coldStart(browser, server, m, runs, word) {
-  // Fill the server's compression cache first, so no run waits for the compressor.
-  const urls = ['/tools/bench/page/cold.html', '/build-wasm/stepwise-wasm.js', '/web/stepwise.js', '/tools/bench/page/stepwise-wasm-shim.mjs', '/models/small.safetensors'];
-  for (const u of urls) await fetch(server.url + u, { headers: { 'Accept-Encoding': 'br, gzip' } }).then((r) => r.arrayBuffer());
-  const results = [];
-  for (let i = 0; i < runs; i++) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${server.url}/tools/bench/page/cold.html?model=/models/small.safetensors&word=${encodeURIComponent(word)}`);
-    await page.waitForFunction(() => window.coldStart);
-    await page.waitForTimeout(100);  // let the Element Timing entry arrive
-    const r = await page.evaluate(() => ({
-      ...window.coldStart,
-      transfer: performance.getEntriesByType('resource').reduce((s, e) => s + e.transferSize, 0) +
-        performance.getEntriesByType('navigation')[0].transferSize,
-      encodings: performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), e.transferSize, e.decodedBodySize]),
-    }));
-    results.push({ first_token_ms: r.marks.painted ?? r.marks.frame, painted_by: r.marks.painted ? 'element-timing' : 'frame',
-      marks: r.marks, token: r.token, transfer_bytes: r.transfer, resources: r.encodings });
-    await context.close();
-  }
-  const firstToken = results.map((r) => r.first_token_ms);
-  const phases = Object.fromEntries(['compiled', 'fetched', 'loaded', 'stepped'].map((k) => [k, median(results.map((r) => r.marks[k]))]));
-  return { runs: results, first_token_ms: { median: median(firstToken), min: Math.min(...firstToken), max: Math.max(...firstToken) },
-    phases_ms: phases, transfer_bytes: median(results.map((r) => r.transfer_bytes)) };
-}
-
-// The page built with model `m` into `dir` (tools/build_site.mjs) and served from there under a sub-path
-// (tools/serve.mjs): { server }, or { skipped: why } when it cannot be.
-async function servedSite(m, dir) {
-  if (!existsSync(at('tools/build_site.mjs')) || !existsSync(at('tools/serve.mjs'))) return { skipped: 'no tools/build_site.mjs yet' };
+// The page built with model `m` into `dir` (tools/build_site.mjs): null, or why it cannot be.
+function buildSite(m, dir) {
+  if (!existsSync(at('tools/build_site.mjs')) || !existsSync(at('tools/serve.mjs'))) return 'no tools/build_site.mjs yet';
   try {
     run(process.execPath, [at('tools/build_site.mjs'), '--model', m.file, '--out', dir], { capture: true });
   } catch (error) {
-    return { skipped: `tools/build_site.mjs failed: ${error.message.split('\n')[0]}` };
+    return `tools/build_site.mjs failed: ${error.message.split('\n')[0]}`;
   }
+  return null;
+}
+
+// The page built with model `m` into `dir` and served from there under a sub-path (tools/serve.mjs):
+// { server }, or { skipped: why } when it cannot be.
+async function servedSite(m, dir) {
+  const skipped = buildSite(m, dir);
+  if (skipped) return { skipped };
   const { serve } = await import(at('tools/serve.mjs'));
   return { server: await serve({ root: dir, base: '/stepwise/', port: 0, log: false }) };
 }
 
-// The page itself (tools/build_site.mjs, tools/serve.mjs), when it exists: built with this model into
-// OUT/site, opened in a fresh context; "first token" is its first decoder step (the Step button
-// pressed as soon as the page reports ready), painted.
-async function siteColdStart(browser, m, out, runs) {
-  const dir = path.join(out, 'site');
-  const { skipped, server } = await servedSite(m, dir);
+// Issue 13 §3: the page (built with this model into OUT/site-cold) opened cold, `runs` times over http
+// (tools/serve.mjs, with its compression) and from file://, fresh context each: navigation -> Step
+// enabled, then a real click -> the first token painted, and the bytes it received. cold.mjs says how.
+async function coldRun(browser, m, out, runs) {
+  const dir = path.join(out, 'site-cold');
+  const skipped = buildSite(m, dir);
   if (skipped) return { skipped };
-  const results = [];
-  try {
-    for (let i = 0; i < runs; i++) {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      const page = await context.newPage();
-      // In the page before its own scripts: press Step the frame the model is ready, then time the frame
-      // after the first step's token is drawn.
-      await page.addInitScript(() => {
-        const poll = () => {
-          const s = window.stepwiseState;
-          if (s?.ready) {
-            const button = document.getElementById('step');
-            if (button) button.click();
-            const wait = () => {
-              if (window.stepwiseState.steps >= 1) {
-                requestAnimationFrame(() => setTimeout(() => (window.siteColdStart = { ready_ms: s.readyAt, first_token_ms: performance.now() })));
-              } else requestAnimationFrame(wait);
-            };
-            return requestAnimationFrame(wait);
-          }
-          requestAnimationFrame(poll);
-        };
-        requestAnimationFrame(poll);
-      });
-      await page.goto(server.url);
-      const done = await page.waitForFunction(() => window.siteColdStart, null, { timeout: 20000 }).then(() => true, () => false);
-      if (!done) {
-        results.push({ error: 'the page never reported a first step (window.stepwiseState)' });
-      } else {
-        results.push(await page.evaluate(() => ({
-          first_token_ms: window.siteColdStart.first_token_ms,
-          transfer_bytes: performance.getEntriesByType('resource').reduce((s, e) => s + e.transferSize, 0) +
-            performance.getEntriesByType('navigation')[0].transferSize,
-          resources: performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), e.transferSize, e.decodedBodySize]),
-        })));
-      }
-      await context.close();
-    }
-  } finally {
-    await new Promise((r) => server.close(r));
-  }
-  const ok = results.filter((r) => !r.error);
-  if (!ok.length) return { runs: results, skipped: results[0]?.error };
-  // what a visitor over http downloads: the page, its scripts, the engine and the binary model (engine.js
-  // and model.js are the file:// fallbacks and are not fetched)
-  const shipped = ['index.html', 'boot.js', 'app.js', 'stepwise.wasm', 'words.js', 'style.css', 'favicon.svg', path.basename(m.file)];
-  const files = Object.fromEntries(shipped.filter((f) => existsSync(path.join(dir, f))).map((f) => [f, path.join(dir, f)]));
-  return { runs: results, first_token_ms: { median: median(ok.map((r) => r.first_token_ms)), min: Math.min(...ok.map((r) => r.first_token_ms)),
-    max: Math.max(...ok.map((r) => r.first_token_ms)) }, transfer_bytes: median(ok.map((r) => r.transfer_bytes)), files: transferSizes(files, out) };
+  log(`cold start: the page, ${runs} run(s) over http and from file://`);
+  return { ways: await measureColdStart(browser, dir, { runs }), runs };
+}
+
+function coldLines(c) {
+  if (!c) return [];
+  if (c.skipped) return ['', `**Cold start**: not measured (${c.skipped}).`];
+  return ['', `**Cold start** (issue 13 §3; ms; the page in headless Chromium, 1280 x 900, a fresh context per run, ${c.runs} run(s) each way, ` +
+    'median (min–max); how it is measured: tools/bench/cold.mjs):', '', coldMarkdown(c.ways)];
 }
 
 // ------------------------------------------------------------------------------------- click to paint
@@ -765,7 +686,7 @@ const bestName = (s, family) => s.best?.[family]?.label ?? 'not measured';
 const ratioText = (r, digits = 1) => (r ? `${fmt(r.median, digits)}× (rounds ${fmt(r.min, digits)}–${fmt(r.max, digits)}` +
   (r.best != null ? `; fastest samples ${fmt(r.best, digits)}×` : '') + ')' : '–');
 
-function targets(summary, matvec, cold, site) {
+function targets(summary, matvec, cold) {
   const small = summary.small;
   const large = summary.large;
   const shapesOf = (config) => new Set([[3 * config.d_model, config.d_model], [config.d_model, config.d_model], [config.d_ff, config.d_model],
@@ -774,14 +695,12 @@ function targets(summary, matvec, cold, site) {
   const simdSmall = matvec.filter((m) => smallShapes.has(m.shape)).map((m) => m.simd_over_eigen).filter(Number.isFinite);
   const simdAll = matvec.map((m) => m.simd_over_eigen).filter(Number.isFinite);
   const pos64 = large.positions.wasm_chromium[64]?.us;
-  const siteOk = site && !site.skipped;
-  const coldMs = siteOk ? site.first_token_ms.median : cold.first_token_ms.median;
-  // WASM + JS + weights: as the page ships them when it was built, else the module and wrapper files
-  const siteSizes = siteOk && Object.fromEntries(Object.entries(site.files).filter(([f]) => f.endsWith('.wasm') || f.endsWith('.safetensors') || ['app.js', 'boot.js'].includes(f)));
-  const sizes = siteSizes || cold.sizes;
-  const pageBrotli = siteOk ? Object.values(site.files).reduce((s, f) => s + f.brotli, 0) : NaN;
-  const totalBrotli = Object.values(sizes).reduce((s, f) => s + f.brotli, 0);
-  const totalGzip = Object.values(sizes).reduce((s, f) => s + f.gzip, 0);
+  // cold start: the slower of the two ways (http, file://), medians; bytes: everything a first visit over
+  // http receives, what the page loads after the first token included
+  const ways = cold && !cold.skipped ? cold.ways : null;
+  const coldMs = ways ? Math.max(ways.http.first_token.median, ways.file.first_token.median) : NaN;
+  const coldCell = (w) => `${fmt(w.first_token.median)} (${fmt(w.first_token.min)}–${fmt(w.first_token.max)}) ms, Step enabled at ${fmt(w.ready.median)} ms`;
+  const served = ways?.http.files.filter((f) => f.encoded > 0) ?? [];
   const r = (x) => x?.median;
   const list = [
     ['WASM step ≤ 1.5× native step (same model, native without -march=native)', '≤ 1.5×',
@@ -807,13 +726,11 @@ function targets(summary, matvec, cold, site) {
     ['base-shaped model: WASM decoder step at position 64 ≤ 10 ms in Chromium', '≤ 10 ms', pos64?.median / 1000, (v) => v <= 10,
       `${fmt(pos64?.median / 1000, 2)} ms (fastest sample ${fmt(pos64?.min / 1000, 2)} ms; Node ${fmt(large.positions.wasm_node[64]?.us?.median / 1000, 2)} ms; ` +
         `native ${fmt(large.positions.native[64]?.us?.median / 1000, 2)} ms)`],
-    ['page cold start: first token on screen ≤ 500 ms after navigation', '≤ 500 ms', coldMs, (v) => v <= 500,
-      (siteOk ? `the page (tools/build_site.mjs), median of ${site.runs.length} (${fmt(site.first_token_ms.min)}–${fmt(site.first_token_ms.max)} ms); ` : `the page: ${site?.skipped ?? 'not measured'}; `) +
-        `minimal harness page ${fmt(cold.first_token_ms.median)} ms (${fmt(cold.first_token_ms.min)}–${fmt(cold.first_token_ms.max)})`],
-    ['total transfer (WASM + JS + weights) ≤ 1.5 MB compressed', '≤ 1.5 MB', totalBrotli / 1e6, (v) => v <= 1.5,
-      `brotli-${brotliQuality}: ${Object.entries(sizes).map(([n, x]) => `${n} ${fmt(x.brotli / 1e3)} kB`).join(', ')}; gzip -9 total ${fmt(totalGzip / 1e6, 2)} MB` +
-        (siteOk ? `; the whole page (its HTML, CSS and the ${Object.keys(site.files).length - Object.keys(sizes).length} other files, words.js of held-out words included): ` +
-          `${fmt(pageBrotli / 1e6, 2)} MB brotli, and it transferred ${fmt(site.transfer_bytes / 1e6, 2)} MB as served (gzip)` : '')],
+    ['cold start to first painted token, http and file:// (navigation → Step enabled, then a click → its token painted)', '≤ 400 ms', coldMs, (v) => v <= 400,
+      ways ? `median of ${ways.http.first_token.n} runs each, fresh context: http ${coldCell(ways.http)}; file:// ${coldCell(ways.file)} (tools/bench/cold.mjs)` : `not measured: ${cold?.skipped ?? 'no cold run'}`],
+    ['bytes a first visit transfers, as served (tools/serve.mjs, gzip as a static host sends)', '≤ 1.5 MB', ways ? ways.http.bytes_settled / 1e6 : NaN, (v) => v <= 1.5,
+      ways ? `encoded bodies received, median of runs: ${fmt(ways.http.bytes_first_token / 1e6, 3)} MB up to the first painted token, ` +
+        `${fmt(ways.http.bytes_settled / 1e6, 3)} MB with what it loads afterwards (${served.map((f) => `${f.name} ${fmt(f.encoded / 1e3)} kB`).join(', ')})` : '–'],
   ];
   return list.map(([name, goal, value, test, detail]) => ({ target: name, goal, value, met: Number.isFinite(value) ? test(value) : null, detail }));
 }
@@ -871,11 +788,7 @@ function markdown(results) {
   lines.push('', `Achieved per step (median over positions) as a share of the best matrix–vector rate of the same build: ` +
     Object.entries(eff).map(([k, v]) => `${k} ${fmt(v.step_gflops, 1)} GFLOP/s = ${fmt(100 * v.share)} % of ${fmt(v.ceiling, 1)}` +
       (v.share_of_march_native != null ? ` (${fmt(100 * v.share_of_march_native)} % of the -march=native ${fmt(v.march_native, 1)})` : '')).join('; ') + '.');
-  const c = results.cold;
-  if (c) lines.push('', `**Cold start** (headless Chromium, localhost, fresh context each run): minimal harness page ${cell(c.first_token_ms)} ms ` +
-    `to the first token on screen (phases: engine compiled ${fmt(c.phases_ms.compiled)}, weights fetched ${fmt(c.phases_ms.fetched)}, ` +
-    `model loaded ${fmt(c.phases_ms.loaded)}, first step ${fmt(c.phases_ms.stepped)} ms), ${fmt(c.transfer_bytes / 1e6, 2)} MB transferred (brotli-9 as served)` +
-    (results.site && !results.site.skipped ? `; the page (tools/build_site.mjs) ${cell(results.site.first_token_ms)} ms, ${fmt(results.site.transfer_bytes / 1e6, 2)} MB transferred (gzip)` : '') + '.');
+  lines.push(...coldLines(results.cold));
   lines.push(...paintMarkdown(results.paint));
   if (tg) {
     lines.push('', '**Targets** (issue 5; the ONNX Runtime Web and PyTorch rows as issue 13 puts them: against the best of each family):', '', '| target | goal | measured | met | how |', '|---|---|---|---|---|');
@@ -948,13 +861,12 @@ function probeTables(results) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const settings = args.quick ? QUICK : FULL;
-  brotliQuality = args.quick ? 5 : 11;
   if (args.rounds) for (const k of ['small', 'large']) settings[k].rounds = args.rounds;
   const out = at(args.out);
   mkdirSync(out, { recursive: true });
   const only = args.only;
   if (args.build) build(only);
-  if (!only.has('native')) return paintOnly(args, settings, out);
+  if (!only.has('native')) return pageOnly(args, settings, out);
   const browsing = only.has('chromium') || only.has('ort') || only.has('cold') || only.has('paint');
   const needed = ['build/tools/bench/stepwise_bench', ...(['node', 'chromium', 'ort', 'cold', 'paint'].some((g) => only.has(g)) ?
     ['build-wasm/stepwise-bench.js', 'build-wasm/stepwise-bench-eigen.js', 'build-wasm/stepwise-wasm.js'] : [])];
@@ -978,11 +890,10 @@ async function main() {
     '/onnx/large/': models[1].onnx,
     '/ort/': at('node_modules/onnxruntime-web/dist'),
   };
-  let server = null, compressing = null, browser = null, context = null;
+  let server = null, browser = null, context = null;
   if (browsing) {
     const { chromium } = await import('playwright-core');
     server = await serveFiles(routes);
-    compressing = await serveFiles(routes, { compress: true });
     harnessUrl = `${server.url}/tools/bench/page/bench.html`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     context = await browser.newContext();
@@ -1001,15 +912,7 @@ async function main() {
     // Other thread counts for PyTorch: the G2P model only (slow under contention; see the README).
     const torchThreads = { small: only.has('torch') ? torchOtherThreads(models[0], settings, out, byModel.small[0].native) : null, large: null };
     const ceiling = matvecCeiling(models, settings);
-    let cold = null, site = null;
-    if (only.has('cold')) {
-      log('cold start: minimal harness page');
-      cold = await coldStart(browser, compressing, models[0], settings.coldRuns, models[0].words[0]);
-      cold.sizes = transferSizes({ 'stepwise-wasm.js (WASM + Emscripten JS)': at('build-wasm/stepwise-wasm.js'), 'stepwise.js (wrapper)': at('web/stepwise.js'),
-        [`${path.basename(models[0].file)} (weights)`]: models[0].file }, out);
-      log('cold start: the page (tools/build_site.mjs)');
-      site = await siteColdStart(browser, models[0], out, settings.coldRuns);
-    }
+    const cold = only.has('cold') ? await coldRun(browser, models[0], out, settings.coldRuns) : null;
     if (only.has('paint')) results.paint = await paintRun(browser, models[0], out, settings.paint);
 
     for (const m of models) {
@@ -1035,14 +938,12 @@ async function main() {
       if (e.march_native) e.share_of_march_native = e.step_gflops / e.march_native;
     }
     results.cold = cold;
-    results.site = site;
     results.machine.load_average_end = os.loadavg();
     // The targets compare every engine: only a run of all of them judges them.
-    results.targets = GROUPS.every((g) => only.has(g)) ? targets(results.summary, results.matvec, cold, site) : null;
+    results.targets = GROUPS.every((g) => only.has(g)) ? targets(results.summary, results.matvec, cold) : null;
   } finally {
     await browser?.close();
     await server?.close();
-    await compressing?.close();
   }
   const md = markdown(results);
   writeFileSync(path.join(out, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
@@ -1051,8 +952,9 @@ async function main() {
   log(`wrote ${path.relative(ROOT, path.join(out, 'results.json'))} and results.md`);
 }
 
-// `--only paint`: the page's click to next paint alone (no engines, no baseline).
-async function paintOnly(args, settings, out) {
+// `--only paint`, `--only cold` (or both): the page's click to next paint, its cold start, alone (no
+// engines, no baseline).
+async function pageOnly(args, settings, out) {
   const model = at(args.model);
   if (!existsSync(model)) fail(`no model file ${args.model} (pass --model FILE)`);
   if (!existsSync(at('build-wasm/stepwise-wasm.js'))) fail('build-wasm/stepwise-wasm.js is missing: build first (without --no-build)');
@@ -1060,17 +962,18 @@ async function paintOnly(args, settings, out) {
   const info = machine();
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  let paint;
+  let paint = null, cold = null;
   try {
-    paint = await paintRun(browser, { file: model }, out, settings.paint);
+    if (args.only.has('cold')) cold = await coldRun(browser, { file: model }, out, settings.coldRuns);
+    if (args.only.has('paint')) paint = await paintRun(browser, { file: model }, out, settings.paint);
   } finally {
     await browser.close();
   }
   info.load_average_end = os.loadavg();
-  const results = { settings: { quick: args.quick, only: [...args.only], paint: settings.paint }, machine: info, paint };
+  const results = { settings: { quick: args.quick, only: [...args.only], paint: settings.paint, coldRuns: settings.coldRuns }, machine: info, cold, paint };
   const md = [`Machine: ${info.cpu}, ${info.cores} cores (shared: load average ${info.load_average_start.map((x) => x.toFixed(1)).join(' / ')} at start, ` +
     `${info.load_average_end.map((x) => x.toFixed(1)).join(' / ')} at end), ${info.memory_gib} GiB; Node ${info.node}, Chromium ${info.chromium}; ` +
-    `model ${path.relative(ROOT, model)}.`, ...paintMarkdown(paint)].join('\n');
+    `model ${path.relative(ROOT, model)}.`, ...coldLines(cold), ...paintMarkdown(paint)].join('\n');
   writeFileSync(path.join(out, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
   writeFileSync(path.join(out, 'results.md'), `${md}\n`);
   console.log(md);

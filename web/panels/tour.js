@@ -161,6 +161,8 @@ export function create(root, store) {
   /** Shows stop n: the built-in model, the stop's state, the card; the focus on its heading. */
   function go(n) {
     clearTimeout(goTimer);
+    // (a stop may feed a word's dictionary pronunciation: before the held-out words arrive it waits for them)
+    if (!state.wordsLoaded) return store.actions.whenWordsLoaded(() => go(n), 'tour');
     const { entry, reason } = tourModel(state);
     shown = n;
     if (!entry) {
