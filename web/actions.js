@@ -669,8 +669,12 @@ export function createActions(store) {
     /** "Surprise me": a random held-out word the model can read (else a jumble of an example's letters). */
     surprise: then(() => {
       if (!state.model) return;
-      // (clicked before the words arrived: it happens once they are in)
-      if (!state.wordsLoaded) return store.actions.whenWordsLoaded(() => store.actions.surprise(), 'surprise');
+      // (clicked before the words arrived: it happens once they are in, unless the word changed meanwhile)
+      if (!state.wordsLoaded) {
+        const asked = state.wordSet;
+        const word = state.word;
+        return store.actions.whenWordsLoaded(() => asked === state.wordSet && word === state.word && store.actions.surprise(), 'surprise');
+      }
       const candidates = [...state.words.keys()].filter((w) => readable(state.model, w));
       let word;
       if (candidates.length) {

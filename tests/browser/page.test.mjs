@@ -231,7 +231,7 @@ test('keyboard: → steps, space plays and pauses, Esc resets; a focused button 
 test('surprise me: a held-out word with its dictionary pronunciation', async () => {
   const { page } = session;
   await baseline(page);
-  const hasWords = await page.evaluate(() => globalThis.stepwiseTestWords.length > 0);
+  const hasWords = (await state(page)).wordsLoaded;  // (words.js, read once the page was interactive)
   await page.click('#surprise');
   assert.equal((await state(page)).steps, 0, 'the word waits at step 0');
   const s = await stepToEnd(page);
