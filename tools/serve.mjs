@@ -4,6 +4,11 @@
 // as they will be deployed. Requests outside the sub-path get 404, `/` redirects to it. Symbolic links are
 // followed only to files whose real path lies inside the root; one that leads out of it gets 404.
 //
+// Compression as GitHub Pages applies it, so that what a visitor's browser receives can be measured here
+// (tools/bench/cold.mjs): gzip on the fly, per Accept-Encoding, no brotli, for text (HTML, CSS, JavaScript,
+// JSON, SVG, plain text) and application/wasm; binary files (.safetensors, .gz, images) as they are.
+// (GitHub documents no list: this is what others report seeing from Pages.)
+//
 //   node tools/serve.mjs [--root site] [--base /stepwise/] [--port 8000] [--host 127.0.0.1]
 //   (PORT in the environment sets the default port; --port 0 picks a free one)
 //
