@@ -256,8 +256,9 @@ test('a screenshot of the page; no console errors; no request outside the site\'
   assert.deepEqual(errors, []);
   assert.ok(requests.length >= 4);
   assert.deepEqual(outside(requests, server.url), []);
-  // over http the page fetches the binary engine and model, not their base64 twins for file:// pages
-  assert.ok(requests.some((url) => url.endsWith('.safetensors')));
+  // over http the page fetches the binary engine and model (its gzip twin), not their base64 twins for
+  // file:// pages
+  assert.ok(requests.some((url) => url.endsWith('.safetensors.gz')));
   assert.ok(requests.some((url) => url.endsWith('/stepwise.wasm')));
   assert.ok(!requests.some((url) => url.endsWith('/model.js') || url.endsWith('/engine.js')));
 });
