@@ -70,8 +70,11 @@
       .then(async (buffer) => {
         if (!buffer) return download(modelName);
         const bytes = new Uint8Array(buffer);
-        // (a host that sends .gz files with Content-Encoding: gzip has had the browser inflate it already)
-        return gzipped(bytes) ? inflate(bytes) : buffer;
+        if (gzipped(bytes)) return inflate(bytes);
+        // a host that sends .gz files with Content-Encoding: gzip has had the browser inflate it already (a
+        // safetensors file: '{' after the header's length); anything else (a host's page for a missing
+        // file, sent as 200) is not the model: the file itself then
+        return bytes[8] === 0x7b ? buffer : download(modelName);
       })
       .then((buffer) => buffer && { name: modelName, bytes: new Uint8Array(buffer) })
       .catch(() => null);

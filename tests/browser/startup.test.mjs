@@ -128,6 +128,33 @@ test('over http, a host that sends the .wasm as another type and refuses the gzi
   await context.close();
 });
 
+// Hosts differ in what they do with a .gz file: some send it with Content-Encoding: gzip (the browser
+// inflates it), some answer a missing file with a page of their own and status 200.
+for (const [host, twin, plainFetched] of [
+  ['sends the twin with Content-Encoding: gzip', (body) => ({ body: gunzipSync(body), headers: { 'content-type': 'application/octet-stream' } }), false],
+  ['answers the twin with a page of its own, status 200', () => ({ body: '<!doctype html><p>not here</p>', headers: { 'content-type': 'text/html' } }), true],
+]) {
+  test(`over http, a host that ${host}: the model is read all the same`, async () => {
+    // (playwright hands the page the body as given, already "decoded": the first case is what the page
+    // sees after the browser inflated a Content-Encoding: gzip response)
+    const route = (page) => page.route('**/*.safetensors.gz', async (r) => {
+      const response = await r.fetch();
+      const { body, headers } = twin(await response.body());
+      await r.fulfill({ status: 200, body, headers });
+    });
+    const { context, page, errors, requests } = await open(server.url, { route });
+    await page.waitForFunction(() => window.stepwiseState?.ready === true, null, { timeout: 20000 });
+    const name = await page.$eval('meta[name="stepwise-model"]', (m) => m.content);
+    assert.equal(requests.some((url) => url.endsWith(`/${name}`)), plainFetched);
+    await page.click('#step');
+    const s = await state(page);
+    assert.equal(s.steps, 1);
+    assert.equal(s.message, null);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}
+
 for (const way of ['http', 'file://']) {
   test(`${way}: interactive before the held-out words arrive; Surprise me clicked meanwhile happens once they do`, async () => {
     const words = holdWords();
