@@ -60,22 +60,40 @@
   }
   // The model: its gzip twin (MODEL.gz, written by build_site.mjs) where the browser can inflate it, else
   // the file itself. Static hosts compress text, not binary files (GitHub Pages sends .safetensors as it
-  // is), and the int8 weights shrink by 7 % only, but that is 100 kB of a first visit's 1.6 MB.
+  // is), and the int8 weights shrink by 7 % only, but that is 100 kB of a first visit's 1.6 MB. The twin
+  // is inflated as it arrives, so that inflating (~20 ms) overlaps the download.
   const download = (name) => fetch(name).then((response) => (response.ok ? response.arrayBuffer() : null));
-  const gzipped = (b) => b.length > 18 && b[0] === 0x1f && b[1] === 0x8b && b[2] === 8 && b[8] !== 0x7b;  // (a safetensors file has '{' there)
-  const inflate = (bytes) => new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
+  // (gzip's magic and method; a safetensors file has '{' where gzip has its flags)
+  const gzipped = (b) => b.length >= 10 && b[0] === 0x1f && b[1] === 0x8b && b[2] === 8 && b[8] !== 0x7b;
+  const inflate = (stream) => new Response(stream.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
+  // The twin's bytes as the model file: inflated when they are gzip; as they are when the host sent the
+  // .gz with Content-Encoding: gzip (the browser inflated it: a safetensors file); null for anything else
+  // (a host's page for a missing file, sent as 200).
+  const twinBytes = async (response) => {
+    const reader = response.body.getReader();
+    const first = await reader.read();
+    const head = first.value ?? new Uint8Array(0);
+    const body = new ReadableStream({
+      start(controller) {
+        if (head.length) controller.enqueue(head);
+        if (first.done) controller.close();
+      },
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+    if (gzipped(head)) return inflate(body);
+    const bytes = new Uint8Array(await new Response(body).arrayBuffer());
+    if (gzipped(bytes)) return inflate(new Blob([bytes]).stream());  // (a first chunk too short to tell)
+    return bytes[8] === 0x7b ? bytes.buffer : null;
+  };
   if (modelName) {
     const twin = globalThis.DecompressionStream && meta('stepwise-model-gzip');
-    boot.model = (twin ? download(twin).catch(() => null) : Promise.resolve(null))
-      .then(async (buffer) => {
-        if (!buffer) return download(modelName);
-        const bytes = new Uint8Array(buffer);
-        if (gzipped(bytes)) return inflate(bytes);
-        // a host that sends .gz files with Content-Encoding: gzip has had the browser inflate it already (a
-        // safetensors file: '{' after the header's length); anything else (a host's page for a missing
-        // file, sent as 200) is not the model: the file itself then
-        return bytes[8] === 0x7b ? buffer : download(modelName);
-      })
+    boot.model = (twin ? fetch(twin).then((response) => (response.ok ? twinBytes(response) : null)).catch(() => null) : Promise.resolve(null))
+      .then((buffer) => buffer ?? download(modelName))
       .then((buffer) => buffer && { name: modelName, bytes: new Uint8Array(buffer) })
       .catch(() => null);
   }
