@@ -3,7 +3,10 @@
 // what a static host like GitHub Pages sends) and from file:// (a double-clicked site/index.html). Used by
 // run.mjs (`--only cold`); also runs alone:
 //
-//   node tools/bench/cold.mjs [--site DIR] [--runs 5] [--ways http,file]
+//   node tools/bench/cold.mjs [--site DIR] [--runs 5] [--ways http,file] [--network RTT_MS,KBIT_S]
+//
+// --network: over http, Chromium's network emulation (DevTools Network.emulateNetworkConditions): a round
+// trip of RTT_MS and KBIT_S kbit/s down, as a visitor's link might be, instead of localhost's none.
 //
 // How it is measured (a script added to the page before its own, so nothing in web/ is changed for it):
 //   ready        navigation start -> the first frame that shows the Step button enabled. A MutationObserver
@@ -82,9 +85,15 @@ export const stats = (xs) => (xs.length ? { median: median(xs), min: Math.min(..
  * One cold start of the page at `url` (http: or file:) in a fresh context. Returns { ready, click, first_token,
  * marks, bytes_first_token, bytes_settled, files, errors } (ms, bytes) or { error }.
  */
-export async function coldRun(browser, url, { viewport = { width: 1280, height: 900 }, timeout = 30000 } = {}) {
+export async function coldRun(browser, url, { viewport = { width: 1280, height: 900 }, timeout = 30000, network = null } = {}) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
+  if (network && url.startsWith('http')) {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: network.rtt,
+      downloadThroughput: (network.kbps * 1000) / 8, uploadThroughput: (network.kbps * 1000) / 8 });
+  }
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (m) => ['error', 'warning'].includes(m.type()) && errors.push(m.text()));
@@ -135,7 +144,7 @@ export async function coldRun(browser, url, { viewport = { width: 1280, height: 
  * file://), the ways taking turns run by run. Returns { http: {...}, file: {...} } with per-run results and
  * stats of ready, click and first_token (and, over http, the bytes).
  */
-export async function measureColdStart(browser, siteDir, { runs = 5, ways = WAYS } = {}) {
+export async function measureColdStart(browser, siteDir, { runs = 5, ways = WAYS, network = null } = {}) {
   const { serve } = await import(path.join(ROOT, 'tools/serve.mjs'));
   const server = ways.includes('http') ? await serve({ root: siteDir, base: '/stepwise/', port: 0, log: false }) : null;
   const urls = { http: server?.url, file: pathToFileURL(path.join(siteDir, 'index.html')).href };
@@ -143,7 +152,7 @@ export async function measureColdStart(browser, siteDir, { runs = 5, ways = WAYS
   try {
     // (one untimed visit first: fills the server's compression cache, so no timed run waits for gzip)
     if (server) await coldRun(browser, server.url);
-    for (let i = 0; i < runs; i++) for (const way of ways) all[way].push(await coldRun(browser, urls[way]));
+    for (let i = 0; i < runs; i++) for (const way of ways) all[way].push(await coldRun(browser, urls[way], { network }));
   } finally {
     if (server) await new Promise((r) => server.close(r));
   }
@@ -188,7 +197,7 @@ export function coldMarkdown(c) {
 // ---------------------------------------------------------------------------------------- alone
 
 async function main() {
-  const args = { site: path.join(ROOT, 'site'), runs: 5, ways: WAYS };
+  const args = { site: path.join(ROOT, 'site'), runs: 5, ways: WAYS, network: null };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const [key, inline] = argv[i].split('=', 2);
@@ -196,8 +205,12 @@ async function main() {
     if (key === '--site') args.site = path.resolve(value());
     else if (key === '--runs') args.runs = Number(value());
     else if (key === '--ways') args.ways = value().split(',').filter(Boolean);
+    else if (key === '--network') {
+      const [rtt, kbps] = value().split(',').map(Number);
+      args.network = { rtt, kbps };
+    }
     else if (key === '-h' || key === '--help') {
-      console.log('usage: node tools/bench/cold.mjs [--site DIR] [--runs 5] [--ways http,file]');
+      console.log('usage: node tools/bench/cold.mjs [--site DIR] [--runs 5] [--ways http,file] [--network RTT_MS,KBIT_S]');
       return;
     } else throw new Error(`unknown argument '${argv[i]}'`);
   }
@@ -205,7 +218,7 @@ async function main() {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   try {
-    const result = await measureColdStart(browser, args.site, { runs: args.runs, ways: args.ways });
+    const result = await measureColdStart(browser, args.site, { runs: args.runs, ways: args.ways, network: args.network });
     console.log(coldMarkdown(result));
     if (process.env.COLD_JSON) (await import('node:fs')).writeFileSync(process.env.COLD_JSON, JSON.stringify(result, null, 1));
   } finally {
