@@ -4,8 +4,8 @@
 //
 // Two versions of the same loop: SSE2, which every x86-64 CPU has (the build sets no -march), and AVX2 +
 // FMA, compiled for that target with a function attribute and chosen at run time when the CPU has it.
-// Both take four weight rows at a time, so each loaded piece of x feeds four products, with one vector
-// accumulator per row; the columns left over past the last full vector are summed in scalar code.
+// Both take four weight rows at a time, so each loaded piece of x feeds four products, with vector
+// accumulators per row; the columns left over past the last full vector are summed in scalar code.
 // tests/test_kernels.cpp holds both to kernels::eigen, the reference.
 #include "kernels.h"
 
