@@ -247,27 +247,60 @@ TEST_CASE("F16-stored weights give the same greedy output as F32", "[loader]") {
   }
 }
 
-// Q8 files (save_model(..., "Q8")): every matrix is I8 with an F16 scale per row in "NAME.scale".
-TEST_CASE("int8 matrices are dequantized row by row: weight = q * scale", "[loader]") {
+// Q8 files (save_model(..., "Q8")): every matrix is I8 with an F16 scale per row in "NAME.scale". The
+// matrices stay int8 in memory, with their scales widened to float32; the embedding tables are
+// dequantized (q * scale), and the tied output layer multiplies by tgt_embed's int8 form.
+TEST_CASE("int8 matrices stay int8 with float32 scales; embeddings are dequantized: q * scale", "[loader]") {
   const std::string name = "prenorm_gelu_learned_tied_q8";
   auto q8 = fixtures::load(name);
   CHECK(q8->parameter_count() == fixtures::load("prenorm_gelu_learned_tied")->parameter_count());
   const SafetensorsParts p = SafetensorsParts::split(fixtures::read_bytes(fixtures::model_path(name)));
-  const std::string tensor = "transformer.encoder.layers.0.linear1.weight";  // [24, 16]
-  REQUIRE(p.header[tensor]["dtype"] == "I8");
-  REQUIRE(p.header[tensor + ".scale"]["dtype"] == "F16");
-  const uint64_t q_at = p.header[tensor]["data_offsets"][0], s_at = p.header[tensor + ".scale"]["data_offsets"][0];
-  const float* w = q8->weights().encoder[0].ff.linear1.weight;
-  int nonzero = 0;
-  for (int r = 0; r < 24; ++r) {
-    const float scale = half_to_float(static_cast<uint16_t>(p.data[s_at + 2 * r] | p.data[s_at + 2 * r + 1] << 8));
-    for (int c = 0; c < 16; ++c) {
-      const auto q = static_cast<int8_t>(p.data[q_at + 16 * r + c]);
-      REQUIRE(w[16 * r + c] == static_cast<float>(q) * scale);
-      nonzero += q != 0;
+  auto scale_of = [&](const std::string& tensor, int r) {
+    const uint64_t s_at = p.header[tensor + ".scale"]["data_offsets"][0];
+    return half_to_float(static_cast<uint16_t>(p.data[s_at + 2 * r] | p.data[s_at + 2 * r + 1] << 8));
+  };
+  auto int8_of = [&](const std::string& tensor, int at) {
+    return static_cast<int8_t>(p.data[static_cast<uint64_t>(p.header[tensor]["data_offsets"][0]) + at]);
+  };
+  SECTION("a matrix keeps its int8 values and per-row scales") {
+    const std::string tensor = "transformer.encoder.layers.0.linear1.weight";  // [24, 16]
+    REQUIRE(p.header[tensor]["dtype"] == "I8");
+    REQUIRE(p.header[tensor + ".scale"]["dtype"] == "F16");
+    const kernels::Matrix& w = q8->weights().encoder[0].ff.linear1.weight;
+    REQUIRE(w.q8 != nullptr);
+    REQUIRE(w.f32 == nullptr);
+    int nonzero = 0;
+    for (int r = 0; r < 24; ++r) {
+      REQUIRE(w.scale[r] == scale_of(tensor, r));
+      for (int c = 0; c < 16; ++c) {
+        REQUIRE(w.q8[16 * r + c] == int8_of(tensor, 16 * r + c));
+        nonzero += w.q8[16 * r + c] != 0;
+      }
+    }
+    CHECK(nonzero > 300);  // the test reads real values, not zeros
+  }
+  SECTION("the embedding table is dequantized row by row; the tied output layer uses its int8 form") {
+    const std::string tensor = "tgt_embed.weight";
+    REQUIRE(p.header[tensor]["dtype"] == "I8");
+    const std::vector<int64_t> shape = p.header[tensor]["shape"];
+    const int rows = static_cast<int>(shape[0]), cols = static_cast<int>(shape[1]);
+    const float* e = q8->weights().tgt_embed;
+    const kernels::Matrix& g = q8->weights().generator.weight;
+    REQUIRE(g.q8 != nullptr);
+    for (int r = 0; r < rows; ++r) {
+      REQUIRE(g.scale[r] == scale_of(tensor, r));
+      for (int c = 0; c < cols; ++c) {
+        REQUIRE(e[cols * r + c] == static_cast<float>(int8_of(tensor, cols * r + c)) * scale_of(tensor, r));
+        REQUIRE(g.q8[cols * r + c] == int8_of(tensor, cols * r + c));
+      }
     }
   }
-  CHECK(nonzero > 300);  // the test reads real values, not zeros
+  SECTION("an F32 model's matrices are float32") {
+    auto f32 = fixtures::load("prenorm_gelu_learned_tied");
+    CHECK(f32->weights().encoder[0].ff.linear1.weight.f32 != nullptr);
+    CHECK(f32->weights().encoder[0].ff.linear1.weight.q8 == nullptr);
+    CHECK(f32->weights().generator.weight.f32 == f32->weights().tgt_embed);  // tied: the same table
+  }
 }
 
 TEST_CASE("int8 errors: missing or malformed scales, int8 vectors, stray scales", "[loader][errors]") {

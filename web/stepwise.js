@@ -76,7 +76,7 @@ export function module({ wasmModule, wasmBinary } = {}) {
   return modulePromise;
 }
 
-/** Engine version and the kernels it runs ("wasm-simd128"). */
+/** Engine version and the kernels it runs, for float32 and for int8 weights ("wasm-simd128 + q8-simd128"). */
 export async function info() {
   const M = await module();
   return { version: M.UTF8ToString(M._sw_version()), kernels: M.UTF8ToString(M._sw_kernels()) };

@@ -10,6 +10,11 @@
 // teacher-forced projection; larger tiles spill registers; 1 x 8 for matrices that stream from memory). WebAssembly SIMD has no fused multiply-add
 // (relaxed SIMD is not in this toolchain), so each product is a multiply then an add, as in Eigen's SSE2
 // path.
+//
+// Int8 weights (the `_q8` kernels) use the same tiles, 8 columns per step: one 8-byte load sign-extends
+// the weights to 16 bits (i16x8.load8x8_s), two extends and two conversions make them float32, then
+// they are multiplied like float weights. A quarter of the bytes come from memory; the widening costs
+// instructions, which the large matrices (bound by memory) can spare.
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 
@@ -150,6 +155,93 @@ void axpy(float a, const float* x, float* y, int n) {
   int i = 0;
   for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, madd(wasm_v128_load(y + i), av, wasm_v128_load(x + i)));
   for (; i < n; ++i) y[i] += a * x[i];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Int8 weights with a float32 scale per row: y[r] = scale[r] * sum_c W[r, c] x[c] + b[r].
+
+namespace {
+
+// The 8 int8 weights at p as two float32 vectors (columns 0-3 and 4-7).
+// Not with extends and f32x4.convert_i32x4: LLVM 14 folds them into one int8 -> float conversion, which
+// its WebAssembly backend then does one lane at a time (measured: 7x slower than the float32 kernel).
+// Instead, bit tricks in three steps: the bytes, zero-extended to 16 bits, get their top bit flipped
+// (u = v + 128, 0..255); each u becomes the low half of a 32-bit lane whose high half is 0x4B40, the
+// bits of the float 1.5 * 2^23 + u (its last mantissa bit is worth 1); one subtraction leaves v, exactly.
+inline void widen8(const int8_t* p, v128_t& lo, v128_t& hi) {
+  const v128_t u = wasm_v128_xor(wasm_u16x8_load8x8(p), wasm_i16x8_splat(0x80));
+  const v128_t high = wasm_i16x8_splat(0x4B40);
+  const v128_t bias = wasm_f32x4_splat(12583040.0f);  // 1.5 * 2^23 + 128
+  lo = wasm_f32x4_sub(wasm_i16x8_shuffle(u, high, 0, 8, 1, 9, 2, 10, 3, 11), bias);
+  hi = wasm_f32x4_sub(wasm_i16x8_shuffle(u, high, 4, 12, 5, 13, 6, 14, 7, 15), bias);
+}
+
+// acc[i][j]: lane-wise partial sums of x[i] . w[j] over the columns in whole steps of 8; tail[i][j]:
+// the sum over the last cols % 8 columns. Each weight vector is widened once and used for all NX inputs.
+template <int NX, int NW>
+inline void q8_tile(const float* const* x, const int8_t* const* w, int cols, v128_t (&acc)[NX][NW], float (&tail)[NX][NW]) {
+  for (int i = 0; i < NX; ++i)
+    for (int j = 0; j < NW; ++j) acc[i][j] = wasm_f32x4_splat(0.0f), tail[i][j] = 0.0f;
+  int k = 0;
+  // Each weight row is widened and used at once, and x is loaded where it is used: holding every
+  // widened row or every input in registers would spill (V8 has 16 of them on x64).
+  for (; k + 8 <= cols; k += 8) {
+    for (int j = 0; j < NW; ++j) {
+      v128_t lo, hi;
+      widen8(w[j] + k, lo, hi);
+      for (int i = 0; i < NX; ++i)
+        acc[i][j] = madd(madd(acc[i][j], lo, wasm_v128_load(x[i] + k)), hi, wasm_v128_load(x[i] + k + 4));
+    }
+  }
+  for (; k < cols; ++k)
+    for (int i = 0; i < NX; ++i)
+      for (int j = 0; j < NW; ++j) tail[i][j] += static_cast<float>(w[j][k]) * x[i][k];
+}
+
+// Rows [r, rows) of Y = X W^T (scaled, + b) for NX input rows, NW weight rows at a time while NW fit;
+// returns the first row not done.
+template <int NX, int NW>
+int q8_rows(const float* X, const int8_t* W, const float* scale, const float* b, float* Y, int r, int rows, int cols) {
+  const float* x[NX];
+  for (int i = 0; i < NX; ++i) x[i] = X + static_cast<long>(i) * cols;
+  for (; r + NW <= rows; r += NW) {
+    const int8_t* w[NW];
+    for (int j = 0; j < NW; ++j) w[j] = W + static_cast<long>(r + j) * cols;
+    v128_t acc[NX][NW];
+    float tail[NX][NW];
+    q8_tile<NX, NW>(x, w, cols, acc, tail);
+    for (int i = 0; i < NX; ++i)
+      for (int j = 0; j < NW; ++j)
+        Y[static_cast<long>(i) * rows + r + j] = scale[r + j] * (horizontal_sum(acc[i][j]) + tail[i][j]) + (b ? b[r + j] : 0.0f);
+  }
+  return r;
+}
+
+// NX input rows against every weight row: four weight rows per tile for one input, two for two or four
+// inputs (more accumulators would spill), then the rows left one by one.
+template <int NX>
+void q8_block(const float* X, const int8_t* W, const float* scale, const float* b, float* Y, int rows, int cols) {
+  constexpr int NW = NX == 1 ? 4 : 2;
+  const int r = q8_rows<NX, NW>(X, W, scale, b, Y, 0, rows, cols);
+  q8_rows<NX, 1>(X, W, scale, b, Y, r, rows, cols);
+}
+
+}  // namespace
+
+void matvec_q8(const int8_t* W, const float* scale, const float* b, const float* x, float* y, int rows, int cols) {
+  q8_block<1>(x, W, scale, b, y, rows, cols);
+}
+
+void linear_rows_q8(const float* X, int n, const int8_t* W, const float* scale, const float* b, float* Y, int rows,
+                    int cols) {
+  const long in = cols, out = rows;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) q8_block<4>(X + i * in, W, scale, b, Y + i * out, rows, cols);
+  if (i + 2 <= n) {
+    q8_block<2>(X + i * in, W, scale, b, Y + i * out, rows, cols);
+    i += 2;
+  }
+  if (i < n) q8_block<1>(X + i * in, W, scale, b, Y + i * out, rows, cols);
 }
 
 }  // namespace stepwise::kernels::simd

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <unordered_set>
@@ -28,13 +29,17 @@ class TensorSink {
   virtual ~TensorSink() = default;
   // Tensor `name` of `shape`, to be pointed to by *slot. `why` explains the expected shape.
   virtual void tensor(const std::string& name, std::vector<int64_t> shape, const float** slot, const std::string& why) = 0;
+  // A weight matrix multiplied in the hot loops: float32, or int8 with per-row scales when the file has it so.
+  virtual void matrix(const std::string& name, std::vector<int64_t> shape, kernels::Matrix* slot, const std::string& why) = 0;
+  // A second view of tensor `name`, already described, as a matrix (the tied output layer's tgt_embed).
+  virtual void tied_matrix(const std::string& name, kernels::Matrix* slot) = 0;
   // A table computed here rather than read from the file (the sinusoidal positions).
   virtual void computed(std::vector<float> values, const float** slot) = 0;
 
   void linear(const std::string& prefix, Linear* l, int out, int in, const std::string& why) {
     l->out = out;
     l->in = in;
-    tensor(prefix + ".weight", {out, in}, &l->weight, why);
+    matrix(prefix + ".weight", {out, in}, &l->weight, why);
     tensor(prefix + ".bias", {out}, &l->bias, why);
   }
 
@@ -45,8 +50,8 @@ class TensorSink {
 
   void attention(const std::string& prefix, AttentionWeights* a, int d) {
     const std::string why = "d_model " + std::to_string(d);
-    a->in_proj = {nullptr, nullptr, 3 * d, d};
-    tensor(prefix + ".in_proj_weight", {3 * d, d}, &a->in_proj.weight, "query, key and value projections for " + why);
+    a->in_proj = {{}, nullptr, 3 * d, d};
+    matrix(prefix + ".in_proj_weight", {3 * d, d}, &a->in_proj.weight, "query, key and value projections for " + why);
     tensor(prefix + ".in_proj_bias", {3 * d}, &a->in_proj.bias, "query, key and value biases for " + why);
     linear(prefix + ".out_proj", &a->out_proj, d, d, why);
   }
@@ -108,51 +113,73 @@ void describe_model(const ModelConfig& c, ModelWeights* w, TensorSink* sink) {
                  "max_target_len " + std::to_string(c.max_target_len) + ", " + dm);
   else
     sink->computed(Model::sinusoidal_table(c.max_target_len, d), &w->tgt_pos);
-  w->generator = {nullptr, nullptr, c.target_vocab.size(), d};
-  if (!c.tie_output) sink->tensor("generator.weight", {c.target_vocab.size(), d}, &w->generator.weight, tgt_why);
+  w->generator = {{}, nullptr, c.target_vocab.size(), d};
+  if (c.tie_output)
+    sink->tied_matrix("tgt_embed.weight", &w->generator.weight);
+  else
+    sink->matrix("generator.weight", {c.target_vocab.size(), d}, &w->generator.weight, tgt_why);
   sink->tensor("generator.bias", {c.target_vocab.size()}, &w->generator.bias, tgt_why);
 }
 
-// Checks each tensor against the file, then fills one arena and points the views into it.
+// Checks each tensor against the file, then fills the arenas and points the views into them.
 class Binder : public TensorSink {
  public:
   explicit Binder(const Safetensors& file) : file_(file) {}
 
   void tensor(const std::string& name, std::vector<int64_t> shape, const float** slot, const std::string& why) override {
-    auto it = file_.tensors().find(name);
-    if (it == file_.tensors().end())
-      fail(file_.origin(), ": missing tensor '", name, "' (expected shape ", shape_string(shape), ": ", why, ")");
-    if (it->second.shape != shape)
-      fail(file_.origin(), ": tensor '", name, "' has shape ", shape_string(it->second.shape), ", expected ",
-           shape_string(shape), " (", why, ")");
+    const TensorInfo& info = check(name, shape, why);
     std::string scale;
-    if (it->second.dtype == DType::I8) scale = int8_scale(name, it->second.shape);
-    entries_.push_back({name, scale, slot, size_, {}});
-    claimed_.insert(name);
-    size_ += static_cast<size_t>(it->second.elements());
+    if (info.dtype == DType::I8) scale = int8_scale(name, info.shape);
+    add_float(name, scale, slot, info.elements());
+  }
+
+  void matrix(const std::string& name, std::vector<int64_t> shape, kernels::Matrix* slot, const std::string& why) override {
+    const TensorInfo& info = check(name, shape, why);
+    if (info.dtype == DType::I8)
+      add_int8(name, int8_scale(name, info.shape), slot, info.shape);
+    else
+      add_float(name, "", &slot->f32, info.elements());
+  }
+
+  // An int8 tgt_embed gets an int8 view too (its float32 copy is bound by tensor()); a float32 one is
+  // shared by load_bytes once the arena is filled.
+  void tied_matrix(const std::string& name, kernels::Matrix* slot) override {
+    const TensorInfo& info = file_.tensors().at(name);
+    if (info.dtype == DType::I8) add_int8(name, name + ".scale", slot, info.shape, /*counted=*/false);
   }
 
   void computed(std::vector<float> values, const float** slot) override {
-    entries_.push_back({"", "", slot, size_, std::move(values)});
-    size_ += entries_.back().values.size();
+    Entry e;
+    e.slot = slot;
+    e.offset = size_;
+    e.values = std::move(values);
+    size_ += e.values.size();
+    entries_.push_back(std::move(e));
   }
 
-  // Every file tensor must have been claimed; then the arena is filled and the slots pointed into it.
-  void finish(std::vector<float>* arena, int64_t* parameters) {
+  // Every file tensor must have been claimed; then the arenas are filled and the slots pointed into them.
+  void finish(std::vector<float>* arena, std::vector<int8_t>* int8_arena, int64_t* parameters) {
     for (const auto& [name, info] : file_.tensors()) {
       if (!claimed_.count(name))
         fail(file_.origin(), ": unexpected tensor '", utf8::printable(name), "' (shape ", shape_string(info.shape),
              "): this model's configuration has no such weight");
     }
     arena->assign(size_, 0.0f);
+    int8_arena->assign(int8_size_, 0);
     *parameters = 0;
     for (const Entry& e : entries_) {
       float* dst = arena->data() + e.offset;
       if (e.name.empty()) {
         std::copy(e.values.begin(), e.values.end(), dst);
+      } else if (e.matrix) {
+        int8_t* q = int8_arena->data() + e.int8_offset;
+        file_.read_i8(e.name, q);
+        file_.read_f32(e.scale, dst);
+        check_int8_magnitude(e, q, dst);
+        *e.matrix = kernels::Matrix{nullptr, q, dst};
       } else {
         file_.read_f32(e.name, dst);
-        if (!e.scale.empty()) {  // I8 matrix: row r holds int8 values times scale[r]
+        if (!e.scale.empty()) {  // I8 table: row r holds int8 values times scale[r]
           const std::vector<int64_t>& shape = file_.tensors().at(e.name).shape;
           std::vector<float> scale(static_cast<size_t>(shape[0]));
           file_.read_f32(e.scale, scale.data());
@@ -160,13 +187,51 @@ class Binder : public TensorSink {
             for (int64_t c = 0; c < shape[1]; ++c) dst[r * shape[1] + c] *= scale[static_cast<size_t>(r)];
         }
         check_magnitude(e, dst);
-        *parameters += file_.tensors().at(e.name).elements();
       }
-      *e.slot = dst;
+      if (e.counted) *parameters += file_.tensors().at(e.name).elements();
+      if (e.slot) *e.slot = dst;
     }
   }
 
  private:
+  struct Entry {
+    std::string name;                  // empty for computed tables
+    std::string scale;                 // the per-row scale tensor of an I8 matrix, else empty
+    const float** slot = nullptr;      // a float32 view (or a table dequantized from I8)
+    kernels::Matrix* matrix = nullptr;  // an int8 matrix kept int8: its scales go to the float arena
+    size_t offset = 0;                 // in the float arena: the values, or an int8 matrix's scales
+    size_t int8_offset = 0;            // in the int8 arena
+    bool counted = false;              // a file parameter (not a computed table, not the tied view)
+    std::vector<float> values;
+  };
+
+  const TensorInfo& check(const std::string& name, const std::vector<int64_t>& shape, const std::string& why) {
+    auto it = file_.tensors().find(name);
+    if (it == file_.tensors().end())
+      fail(file_.origin(), ": missing tensor '", name, "' (expected shape ", shape_string(shape), ": ", why, ")");
+    if (it->second.shape != shape)
+      fail(file_.origin(), ": tensor '", name, "' has shape ", shape_string(it->second.shape), ", expected ",
+           shape_string(shape), " (", why, ")");
+    claimed_.insert(name);
+    return it->second;
+  }
+
+  void add_float(const std::string& name, const std::string& scale, const float** slot, int64_t elements) {
+    Entry e;
+    e.name = name, e.scale = scale, e.slot = slot, e.offset = size_, e.counted = true;
+    entries_.push_back(std::move(e));
+    size_ += static_cast<size_t>(elements);
+  }
+
+  void add_int8(const std::string& name, const std::string& scale, kernels::Matrix* slot, const std::vector<int64_t>& shape,
+                bool counted = true) {
+    Entry e;
+    e.name = name, e.scale = scale, e.matrix = slot, e.offset = size_, e.int8_offset = int8_size_, e.counted = counted;
+    entries_.push_back(std::move(e));
+    size_ += static_cast<size_t>(shape[0]);
+    int8_size_ += static_cast<size_t>(shape[0] * shape[1]);
+  }
+
   // An I8 tensor must be a matrix with a companion "NAME.scale" of one F32/F16 scale per row.
   std::string int8_scale(const std::string& name, const std::vector<int64_t>& shape) {
     const std::string scale = name + ".scale";
@@ -185,35 +250,43 @@ class Binder : public TensorSink {
     return scale;
   }
 
-  struct Entry {
-    std::string name;   // empty for computed tables
-    std::string scale;  // the per-row scale tensor of an I8 matrix, else empty
-    const float** slot;
-    size_t offset;
-    std::vector<float> values;
-  };
-
   // Finite is not enough: a weight of 1e30 overflows float32 in the first product it enters (and an int8
   // value times a large finite scale can be Inf). Trained weights lie far inside float16's range, so
   // anything outside it is a broken or hostile file, rejected here rather than as NaN logits later.
   void check_magnitude(const Entry& e, const float* values) const {
     const int64_t n = file_.tensors().at(e.name).elements();
-    for (int64_t i = 0; i < n; ++i) {
-      if (std::fabs(values[i]) <= kMaxWeight) continue;  // (NaN fails this test too)
-      const std::vector<int64_t>& shape = file_.tensors().at(e.name).shape;
-      std::string where = "index " + std::to_string(i);
-      if (shape.size() == 2) where = concat("[", i / shape[1], ", ", i % shape[1], "]");
-      fail(file_.origin(), ": tensor '", e.name, "' holds ", values[i], " at ", where,
-           e.scale.empty() ? "" : " (int8 value times its row's scale)", "; weights must lie within +-", kMaxWeight,
-           " (the float16 range): larger ones overflow float32 at run time");
+    for (int64_t i = 0; i < n; ++i)
+      if (!(std::fabs(values[i]) <= kMaxWeight)) reject(e, i, values[i]);  // (NaN fails the test too)
+  }
+
+  // The same for an int8 matrix, row by row: its largest |q| times its scale, as a float32 product (the
+  // dequantized weight the kernels' result stands for).
+  void check_int8_magnitude(const Entry& e, const int8_t* q, const float* scale) const {
+    const std::vector<int64_t>& shape = file_.tensors().at(e.name).shape;
+    for (int64_t r = 0; r < shape[0]; ++r) {
+      const int8_t* row = q + r * shape[1];
+      int64_t largest = 0;
+      for (int64_t c = 1; c < shape[1]; ++c)
+        if (std::abs(int{row[c]}) > std::abs(int{row[largest]})) largest = c;
+      const float value = static_cast<float>(row[largest]) * scale[r];
+      if (!(std::fabs(value) <= kMaxWeight)) reject(e, r * shape[1] + largest, value);
     }
+  }
+
+  [[noreturn]] void reject(const Entry& e, int64_t i, float value) const {
+    const std::vector<int64_t>& shape = file_.tensors().at(e.name).shape;
+    std::string where = "index " + std::to_string(i);
+    if (shape.size() == 2) where = concat("[", i / shape[1], ", ", i % shape[1], "]");
+    fail(file_.origin(), ": tensor '", e.name, "' holds ", value, " at ", where,
+         e.scale.empty() ? "" : " (int8 value times its row's scale)", "; weights must lie within +-", kMaxWeight,
+         " (the float16 range): larger ones overflow float32 at run time");
   }
   static constexpr float kMaxWeight = 65504.0f;
 
   const Safetensors& file_;
   std::vector<Entry> entries_;
   std::unordered_set<std::string> claimed_;
-  size_t size_ = 0;
+  size_t size_ = 0, int8_size_ = 0;
 };
 
 class Lister : public TensorSink {
@@ -222,6 +295,10 @@ class Lister : public TensorSink {
   void tensor(const std::string& name, std::vector<int64_t> shape, const float**, const std::string&) override {
     specs.push_back({name, std::move(shape)});
   }
+  void matrix(const std::string& name, std::vector<int64_t> shape, kernels::Matrix*, const std::string&) override {
+    specs.push_back({name, std::move(shape)});
+  }
+  void tied_matrix(const std::string&, kernels::Matrix*) override {}
   void computed(std::vector<float>, const float**) override {}
 };
 
@@ -288,8 +365,9 @@ std::shared_ptr<const Model> Model::load_bytes(const uint8_t* bytes, size_t size
   model->config_json_ = meta->second;
   Binder bind(file);
   describe_model(model->config_, &model->weights_, &bind);
-  bind.finish(&model->arena_, &model->parameters_);
-  if (model->config_.tie_output) model->weights_.generator.weight = model->weights_.tgt_embed;
+  bind.finish(&model->arena_, &model->int8_arena_, &model->parameters_);
+  kernels::Matrix& generator = model->weights_.generator.weight;
+  if (model->config_.tie_output && !generator) generator.f32 = model->weights_.tgt_embed;
   return model;
 }
 

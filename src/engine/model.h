@@ -2,9 +2,13 @@
 //
 // Loading reads a safetensors file (configuration in __metadata__["stepwise"]), binds every tensor the
 // configuration implies by its PyTorch state_dict name (tools/stepwise_py/model.py), checks shapes,
-// and widens everything into one float32 arena, rejecting NaN/Inf on the way. All weight views below
-// point into that arena; nothing is copied after load. Shapes are PyTorch's: a Linear's weight is
-// [out_features, in_features], row-major, so y = W x.
+// and copies the weights into two arenas, rejecting NaN/Inf on the way: F32 and F16 tensors are widened
+// into a float32 one; the int8 matrices of a Q8 file stay int8 in an int8 one (their per-row scales in
+// the float32 one), so that a step reads a quarter of the bytes. The embedding tables, read a row at a
+// time rather than multiplied, are widened to float32 whatever the file holds (the output layer of a
+// tied Q8 model still multiplies by tgt_embed's int8 form). All weight views below point into the arenas;
+// nothing is copied after load. Shapes are PyTorch's: a Linear's weight is [out_features,
+// in_features], row-major, so y = W x.
 #pragma once
 
 #include <cstdint>
@@ -13,11 +17,12 @@
 #include <vector>
 
 #include "config.h"
+#include "kernels.h"
 
 namespace stepwise {
 
 struct Linear {
-  const float* weight = nullptr;  // [out, in]
+  kernels::Matrix weight;         // [out, in]: float32, or int8 with a scale per row
   const float* bias = nullptr;    // [out]
   int out = 0, in = 0;
 };
@@ -95,7 +100,8 @@ class Model {
   Model() = default;
   ModelConfig config_;
   ModelWeights weights_;
-  std::vector<float> arena_;  // every weight, float32
+  std::vector<float> arena_;       // every float32 weight, and the scales of the int8 matrices
+  std::vector<int8_t> int8_arena_;  // the int8 matrices of a Q8 file
   int64_t parameters_ = 0;
   std::string origin_, config_json_;
 };

@@ -188,4 +188,10 @@ void Safetensors::read_f32(const std::string& name, float* out) const {
   }
 }
 
+void Safetensors::read_i8(const std::string& name, int8_t* out) const {
+  const TensorInfo& info = tensors_.at(name);
+  if (info.dtype != DType::I8) fail(origin_, ": tensor '", utf8::printable(name), "' is not I8");
+  std::memcpy(out, data_ + info.begin, static_cast<size_t>(info.elements()));
+}
+
 }  // namespace stepwise

@@ -37,6 +37,8 @@ class Safetensors {
   // Converts a tensor to float32 into `out` (which must hold elements() floats), rejecting NaN and Inf.
   // I8 values are converted as they are; their scales are the model loader's business.
   void read_f32(const std::string& name, float* out) const;
+  // Copies an I8 tensor's values as they are into `out` (elements() bytes).
+  void read_i8(const std::string& name, int8_t* out) const;
 
  private:
   const uint8_t* data_ = nullptr;  // start of the data section

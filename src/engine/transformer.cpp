@@ -135,7 +135,7 @@ void layer_norm_rows(const RowMatrix& x, const LayerNorm& norm, float eps, RowMa
   for (Eigen::Index r = 0; r < x.rows(); ++r) layer_norm(x.row(r).data(), norm, static_cast<int>(x.cols()), eps, y->row(r).data());
 }
 
-RowMatrix linear(const RowMatrix& x, const float* weight, const float* bias, int out) {
+RowMatrix linear(const RowMatrix& x, const kernels::Matrix& weight, const float* bias, int out) {
   RowMatrix y(x.rows(), out);
   kernels::linear_rows(x.data(), static_cast<int>(x.rows()), weight, bias, y.data(), out, static_cast<int>(x.cols()));
   return y;
@@ -147,13 +147,13 @@ RowMatrix attention(const ModelConfig& c, const AttentionWeights& w, const RowMa
                     const RowMatrix& keys_in, const RowMatrix* mask, std::vector<RowMatrix>* weights_out,
                     SequenceAttentionProbe* probe = nullptr) {
   const int d = c.d_model, dh = c.head_dim();
-  const float* W = w.in_proj.weight;
+  const kernels::Matrix& W = w.in_proj.weight;
   const float* b = w.in_proj.bias;
   RowMatrix q = linear(queries_in, W, b, d);
   if (probe) probe->query = q;
   q /= query_scale(c);
-  RowMatrix k = linear(keys_in, W + static_cast<size_t>(d) * d, b + d, d);
-  RowMatrix v = linear(keys_in, W + static_cast<size_t>(2 * d) * d, b + 2 * d, d);
+  RowMatrix k = linear(keys_in, W.rows_from(d, d), b + d, d);
+  RowMatrix v = linear(keys_in, W.rows_from(2 * d, d), b + 2 * d, d);
   RowMatrix context(queries_in.rows(), d);
   if (probe) {
     probe->key = k;
@@ -309,10 +309,10 @@ void encode(const Model& model, const std::vector<int>& source, EncoderOutput* o
   out->cross_keys.resize(w.decoder.size());
   out->cross_values.resize(w.decoder.size());
   for (int l = 0; l < c.n_decoder_layers; ++l) {
-    const float* W = w.decoder[l].cross_attn.in_proj.weight;
+    const kernels::Matrix& W = w.decoder[l].cross_attn.in_proj.weight;
     const float* b = w.decoder[l].cross_attn.in_proj.bias;
-    out->cross_keys[l] = linear(out->memory, W + static_cast<size_t>(d) * d, b + d, d);
-    out->cross_values[l] = linear(out->memory, W + static_cast<size_t>(2 * d) * d, b + 2 * d, d);
+    out->cross_keys[l] = linear(out->memory, W.rows_from(d, d), b + d, d);
+    out->cross_values[l] = linear(out->memory, W.rows_from(2 * d, d), b + 2 * d, d);
     if (!out->cross_keys[l].allFinite() || !out->cross_values[l].allFinite())
       fail("encoder: the cross-attention keys and values of decoder layer ", l, " (", decoder_layer_name(c, l),
            ".multihead_attn) are", kNotFinite);

@@ -154,7 +154,7 @@ test('engine errors arrive as StepwiseError with the engine message; the module 
   assert.throws(() => run.step(), /this run was disposed/);
   assert.equal(model.start('abc').complete().length >= 0, true);  // still usable
   const info = await Stepwise.info();
-  assert.equal(info.kernels, 'wasm-simd128');
+  assert.equal(info.kernels, 'wasm-simd128 + q8-simd128');  // float32 and int8 (Q8) weights' kernels
   model.dispose();
   assert.throws(() => model.start('abc'), /this model was disposed/);
 });

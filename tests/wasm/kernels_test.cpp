@@ -14,6 +14,9 @@
 //    sum's terms. Float32 reordering errors here are ~1e-7 of that scale (sqrt(n) * 2^-24, n <= 2048);
 //    one missing term of a 2048-long product would be ~5e-4 of it.
 // axpy (y += a x) rounds each element once, the same way in both: it must match exactly.
+// The int8 kernels (matvec_q8, linear_rows_q8: y = scale * (W x) + b with W int8) likewise: with small
+// integer x and b and power-of-two scales every partial sum is exact, so they must match bit for bit;
+// with float x the tolerance is taken over the terms scale * W x.
 #if !defined(__wasm_simd128__)
 #error "build with -msimd128: these tests compare kernels::simd with kernels::eigen"
 #endif
@@ -138,6 +141,59 @@ void test_axpy(int n, int offset, Values kind) {
           std::vector<double>(n, 0.0), n);
 }
 
+// Int8 weights in [-127, 127]; scales powers of two (integers) or small floats, one per row.
+struct Int8Matrix {
+  std::vector<int8_t> W;
+  std::vector<float> scale;
+  Int8Matrix(int rows, int cols, Values kind, Rng& rng) : W(static_cast<size_t>(rows) * cols), scale(rows) {
+    for (int8_t& w : W) {
+      rng.state = rng.state * 1664525u + 1013904223u;
+      w = static_cast<int8_t>(static_cast<int>((rng.state >> 8) % 255u) - 127);
+    }
+    for (float& s : scale) {
+      const float u = rng.next(Values::Floats);  // [-1, 1)
+      s = kind == Values::Integers ? std::ldexp(1.0f, static_cast<int>((u + 1.0f) * 2.0f) - 3) : 0.01f * (u + 1.5f);
+    }
+  }
+  // sum_j |scale W x_j| + |b| for output row r against input x.
+  double term_scale(int r, int cols, const float* x, const float* b) const {
+    double s = b ? std::fabs(b[r]) : 0.0;
+    for (int j = 0; j < cols; ++j) s += std::fabs(static_cast<double>(scale[r]) * W[static_cast<size_t>(r) * cols + j] * x[j]);
+    return s;
+  }
+};
+
+void test_matvec_q8(int rows, int cols, bool bias, int offset, Values kind) {
+  Rng rng{static_cast<uint32_t>(rows * 7727 + cols * 37 + offset)};
+  const Int8Matrix m(rows, cols, kind, rng);
+  Buffer x(cols, offset, kind, rng), b(rows, offset, kind, rng);
+  std::vector<float> y_simd(rows, NAN), y_eigen(rows, NAN);
+  const float* bp = bias ? b.data : nullptr;
+  k::simd::matvec_q8(m.W.data(), m.scale.data(), bp, x.data, y_simd.data(), rows, cols);
+  k::eigen::matvec_q8(m.W.data(), m.scale.data(), bp, x.data, y_eigen.data(), rows, cols);
+  std::vector<double> scale(rows);
+  for (int r = 0; r < rows; ++r) scale[r] = m.term_scale(r, cols, x.data, bp);
+  compare("matvec_q8 " + std::to_string(rows) + "x" + std::to_string(cols) + (bias ? " +b" : "") + " offset " +
+              std::to_string(offset),
+          kind, y_simd.data(), y_eigen.data(), scale, rows);
+}
+
+void test_linear_rows_q8(int n, int rows, int cols, bool bias, int offset, Values kind) {
+  Rng rng{static_cast<uint32_t>(n * 100003 + rows * 7727 + cols * 37 + offset)};
+  const Int8Matrix m(rows, cols, kind, rng);
+  Buffer X(static_cast<size_t>(n) * cols, offset, kind, rng), b(rows, offset, kind, rng);
+  std::vector<float> y_simd(static_cast<size_t>(n) * rows, NAN), y_eigen(static_cast<size_t>(n) * rows, NAN);
+  const float* bp = bias ? b.data : nullptr;
+  k::simd::linear_rows_q8(X.data, n, m.W.data(), m.scale.data(), bp, y_simd.data(), rows, cols);
+  k::eigen::linear_rows_q8(X.data, n, m.W.data(), m.scale.data(), bp, y_eigen.data(), rows, cols);
+  std::vector<double> scale(static_cast<size_t>(n) * rows);
+  for (int i = 0; i < n; ++i)
+    for (int r = 0; r < rows; ++r) scale[static_cast<size_t>(i) * rows + r] = m.term_scale(r, cols, X.data + static_cast<size_t>(i) * cols, bp);
+  compare("linear_rows_q8 " + std::to_string(n) + "x" + std::to_string(cols) + " -> " + std::to_string(rows) +
+              (bias ? " +b" : "") + " offset " + std::to_string(offset),
+          kind, y_simd.data(), y_eigen.data(), scale, scale.size());
+}
+
 }  // namespace
 
 int main() {
@@ -164,6 +220,17 @@ int main() {
       for (int n : {127, 128, 129, 511, 512, 2047, 2048}) test_dot(n, offset, kind);
       for (int n = 0; n <= 70; ++n) test_axpy(n, offset, kind);
       for (int n : {127, 128, 512, 2048}) test_axpy(n, offset, kind);
+      for (int r : small_rows)
+        for (int c : small_cols)
+          for (bool bias : {false, true}) test_matvec_q8(r, c, bias, offset, kind);
+      for (const auto& [r, c] : model_shapes)
+        for (bool bias : {false, true}) test_matvec_q8(r, c, bias, offset, kind);
+      for (int n : {1, 2, 3, 4, 5, 7, 8, 9, 13, 17, 32})
+        for (int r : {1, 3, 4, 5, 8, 9, 17})
+          for (int c : {1, 3, 4, 7, 8, 9, 16, 17, 33})
+            for (bool bias : {false, true}) test_linear_rows_q8(n, r, c, bias, offset, kind);
+      for (int n : {1, 5, 8, 13, 20})
+        for (const auto& [r, c] : model_shapes) test_linear_rows_q8(n, r, c, true, offset, kind);
     }
   }
   std::printf("kernels::simd vs kernels::eigen: %d cases, %d failed; worst float difference %.3g of the term scale "

@@ -6,7 +6,7 @@
 //
 //   node tools/bench/run.mjs [--model weights/g2p-cmudict.safetensors] [--quick] [--rounds N]
 //                            [--out build/bench] [--no-build] [--only native,node,chromium,ort,torch,cold,paint]
-//                            [--baseline REV | --no-baseline]
+//                            [--baseline REV | --no-baseline] [--base-dtype Q8|F16]
 //
 // Prints a markdown table and writes build/bench/results.json and results.md. --quick is a tiny
 // setting (a few words, a small stand-in for the base-shaped model, one round) that only checks that
@@ -15,6 +15,8 @@
 // and the bytes of a first visit, tools/bench/cold.mjs). --baseline: the native
 // stepwise_bench of git revision REV (default 9fe395b^, the release before the step probe), built in a
 // worktree under build/bench-baseline/ and run in turns with this one; skipped in --quick unless given.
+// --base-dtype: how the base-shaped model's weights are stored (default Q8, as the shipped models: Stepwise
+// keeps them int8; F16: widened to float32 at load, the benchmark before int8 kernels).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -46,7 +48,7 @@ const PAGE_ONLY = ['paint', 'cold'];
 
 function parseArgs(argv) {
   const args = { model: 'weights/g2p-cmudict.safetensors', quick: false, rounds: null, out: 'build/bench', build: true,
-    only: new Set(GROUPS), baseline: undefined };
+    only: new Set(GROUPS), baseline: undefined, baseDtype: 'Q8' };
   for (let i = 0; i < argv.length; i++) {
     const [key, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i] ?? fail(`${key} needs a value`);
@@ -61,6 +63,10 @@ function parseArgs(argv) {
       if (unknown.length) fail(`--only: unknown engine group '${unknown[0]}' (of ${GROUPS.join(', ')})`);
       args.only = new Set(names.every((x) => PAGE_ONLY.includes(x)) ? names : ['native', ...names]);
     } else if (key === '--baseline') args.baseline = value();
+    else if (key === '--base-dtype') {
+      args.baseDtype = value();
+      if (!['Q8', 'F16'].includes(args.baseDtype)) fail(`--base-dtype: Q8 or F16, not '${args.baseDtype}'`);
+    }
     else if (key === '--no-baseline') args.baseline = null;
     else if (key === '-h' || key === '--help') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1).filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('//')))
@@ -244,11 +250,12 @@ function prepareBaseline(rev, explicit) {
 function prepareModels(args, settings, out) {
   const small = at(args.model);
   if (!existsSync(small)) fail(`no model file ${args.model} (pass --model FILE)`);
-  const large = path.join(out, args.quick ? 'base-tiny.safetensors' : 'base-random.safetensors');
+  const suffix = args.baseDtype === 'Q8' ? '-q8' : '';
+  const large = path.join(out, `${args.quick ? 'base-tiny' : 'base-random'}${suffix}.safetensors`);
   const maker = at('tools/bench/make_base_model.py');
   if (!newer(large, maker, small)) {
-    log(`writing the base-shaped model with random weights: ${path.relative(ROOT, large)}`);
-    run(PYTHON, [maker, '--like', small, '--out', large, ...(args.quick ? ['--tiny'] : [])]);
+    log(`writing the base-shaped model with random weights (${args.baseDtype}): ${path.relative(ROOT, large)}`);
+    run(PYTHON, [maker, '--like', small, '--out', large, '--dtype', args.baseDtype, ...(args.quick ? ['--tiny'] : [])]);
   }
   const models = [
     { key: 'small', file: small, settings: settings.small },
@@ -652,15 +659,19 @@ function matvecSummary(models, rounds, ceiling) {
       for (const [engine, list] of [['native', r.native.matvec], ['wasm', r.wasm_node?.matvec], ['chromium', r.wasm_chromium?.matvec]]) {
         for (const entry of list ?? []) {
           const key = `${entry.rows}x${entry.cols}`;
-          if (!shapes.has(key)) shapes.set(key, { rows: entry.rows, cols: entry.cols, native_eigen: [], wasm_eigen: [], wasm_simd: [], chromium_simd: [], ratio_node: [] });
+          if (!shapes.has(key)) shapes.set(key, { rows: entry.rows, cols: entry.cols, native_eigen: [], wasm_eigen: [], wasm_simd: [], chromium_simd: [], ratio_node: [],
+            native_q8: [], wasm_q8: [], chromium_q8: [] });
           const s = shapes.get(key);
-          if (engine === 'native') s.native_eigen.push(entry.kernels.eigen.median);
+          // The int8 kernel the engine runs: AVX2 where the CPU has it, else SSE2; in WebAssembly SIMD128.
+          const q8 = entry.kernels['q8-avx2'] ?? entry.kernels['q8-sse2'] ?? entry.kernels['q8-simd128'];
+          if (engine === 'native') s.native_eigen.push(entry.kernels.eigen.median), s.native_q8.push(q8?.median);
           if (engine === 'wasm') {
             s.wasm_eigen.push(entry.kernels.eigen.median);
             s.wasm_simd.push(entry.kernels['wasm-simd128'].median);
             s.ratio_node.push(entry.simd_over_eigen.median);
+            s.wasm_q8.push(q8?.median);
           }
-          if (engine === 'chromium') s.chromium_simd.push(entry.kernels['wasm-simd128'].median);
+          if (engine === 'chromium') s.chromium_simd.push(entry.kernels['wasm-simd128'].median), s.chromium_q8.push(q8?.median);
         }
       }
     }
@@ -668,7 +679,9 @@ function matvecSummary(models, rounds, ceiling) {
   const ceilingOf = Object.fromEntries((ceiling ?? []).map((e) => [`${e.rows}x${e.cols}`, e.kernels.eigen.median]));
   return [...shapes.entries()].map(([key, s]) => ({ shape: key, rows: s.rows, cols: s.cols, native_eigen: median(s.native_eigen),
     native_march_native: ceilingOf[key] ?? null, wasm_eigen: median(s.wasm_eigen), wasm_simd: median(s.wasm_simd),
-    chromium_simd: median(s.chromium_simd), simd_over_eigen: median(s.ratio_node) }));
+    chromium_simd: median(s.chromium_simd), simd_over_eigen: median(s.ratio_node),
+    native_q8: median(s.native_q8.filter(Number.isFinite)), wasm_q8: median(s.wasm_q8.filter(Number.isFinite)),
+    chromium_q8: median(s.chromium_q8.filter(Number.isFinite)) }));
 }
 
 // ------------------------------------------------------------------------------------------ reporting
@@ -775,14 +788,14 @@ function markdown(results) {
   if (probed) lines.push('', ...probeTables(results));
   lines.push('', '**Matrix–vector ceiling** (GFLOP/s, y = W x + b, one thread):', '');
   if (matvec.some((m) => Number.isFinite(m.wasm_simd) || Number.isFinite(m.chromium_simd))) {
-    lines.push('| shape | native Eigen (-O3, SSE2) | native Eigen (-march=native) | WASM Eigen (-O3 -msimd128) | WASM SIMD kernels, Node | WASM SIMD kernels, Chromium | SIMD / Eigen (WASM) |',
-      '|---|---|---|---|---|---|---|');
+    lines.push('| shape | native Eigen (-O3, SSE2) | native Eigen (-march=native) | native int8 | WASM Eigen (-O3 -msimd128) | WASM SIMD kernels, Node | WASM SIMD kernels, Chromium | SIMD / Eigen (WASM) | WASM int8, Node | WASM int8, Chromium |',
+      '|---|---|---|---|---|---|---|---|---|---|');
     for (const m of matvec) {
-      lines.push(`| ${m.shape} | ${fmt(m.native_eigen, 1)} | ${fmt(m.native_march_native, 1)} | ${fmt(m.wasm_eigen, 1)} | ${fmt(m.wasm_simd, 1)} | ${fmt(m.chromium_simd, 1)} | ${fmt(m.simd_over_eigen, 1)}× |`);
+      lines.push(`| ${m.shape} | ${fmt(m.native_eigen, 1)} | ${fmt(m.native_march_native, 1)} | ${fmt(m.native_q8, 1)} | ${fmt(m.wasm_eigen, 1)} | ${fmt(m.wasm_simd, 1)} | ${fmt(m.chromium_simd, 1)} | ${fmt(m.simd_over_eigen, 1)}× | ${fmt(m.wasm_q8, 1)} | ${fmt(m.chromium_q8, 1)} |`);
     }
   } else {  // a run without the WebAssembly engines (--only)
-    lines.push('| shape | native Eigen (-O3, SSE2) | native Eigen (-march=native) |', '|---|---|---|');
-    for (const m of matvec) lines.push(`| ${m.shape} | ${fmt(m.native_eigen, 1)} | ${fmt(m.native_march_native, 1)} |`);
+    lines.push('| shape | native Eigen (-O3, SSE2) | native Eigen (-march=native) | native int8 |', '|---|---|---|---|');
+    for (const m of matvec) lines.push(`| ${m.shape} | ${fmt(m.native_eigen, 1)} | ${fmt(m.native_march_native, 1)} | ${fmt(m.native_q8, 1)} |`);
   }
   const eff = results.efficiency;
   lines.push('', `Achieved per step (median over positions) as a share of the best matrix–vector rate of the same build: ` +

@@ -74,7 +74,8 @@ def quantize_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def save_model(model: StepwiseTransformer, path: str, dtype: str = "F32") -> None:
     """Export `model` to one safetensors file. dtype "F16" halves the size (the engine widens on load);
     "Q8" stores every matrix as I8 with a per-row F16 scale tensor "NAME.scale" (about a quarter of
-    F32) and the vectors (biases, LayerNorms) as F16. The engine dequantizes to float32 on load."""
+    F32) and the vectors (biases, LayerNorms) as F16. The engine keeps the matrices int8 (widened to float32
+    inside its kernels) and dequantizes the embedding tables on load."""
     tensors = {}
     for k, v in exported_state(model).items():
         w = v.detach().cpu().numpy().astype(np.float32)
