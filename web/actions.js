@@ -585,8 +585,9 @@ export function createActions(store) {
     step: (since = performance.now()) => {
       stopPlaying();
       const stepped = stepOnce();
-      render({ step: stepped });
+      // (timed first: its message after the frame comes before the one that draws the panels off screen)
       if (stepped) timePaint(since);
+      render({ step: stepped });
     },
 
     runToEnd: then(() => {
