@@ -511,7 +511,7 @@ function summarize(m, rounds, torchThreads, baseline) {
     ...(forward && { forward: pick(engine, `${at}forward.us_per_word`) }),
   });
   const rows = {
-    native: row('native', 'Stepwise native (g++ -O3, SSE2, Eigen)', { step: true }),
+    native: row('native', 'Stepwise native (g++ -O3; Eigen SSE2 for float32, int8 kernels SSE2/AVX2 picked at run time)', { step: true }),
     native_probe: { label: 'Stepwise native, step probe on (Generator::set_probe(true))', step: value('native', 'greedy.probe.us_per_step'),
       token: pick('native', 'greedy.probe.us_per_token') },
     ...(baseline?.binary && { baseline: row('baseline', `Stepwise native, previous release (${releaseName(baseline)}; no probe)`, { step: true, forward: false }) }),
