@@ -4,6 +4,7 @@
 //
 // They test the built site: build/ (native CLI), build-wasm/ and site/ must exist (tools/test.sh builds
 // them; a missing site/ is built here).
+import { after, before } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -38,6 +39,24 @@ export async function launch() {
 
 export function startServer() {
   return serve({ root: SITE, base: BASE, port: 0 });
+}
+
+/**
+ * One browser and one server for a test file: launched before its tests, closed after them, and handed
+ * to `take(browser, server)` once they are up.
+ */
+export function withBrowser(take) {
+  let browser = null;
+  let server = null;
+  before(async () => {
+    browser = await launch();
+    server = await startServer();
+    take(browser, server);
+  });
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
 }
 
 export const fileUrl = () => pathToFileURL(path.join(SITE, 'index.html')).href;

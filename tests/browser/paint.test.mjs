@@ -5,21 +5,15 @@
 // tools/bench/paint.mjs (node tools/bench/run.mjs --only paint).
 // Run: node --test tests/browser/paint.test.mjs   (after node tools/build_site.mjs)
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { launch, openPage, startServer, state, typeWord } from './helpers.mjs';
+import { openPage, state, typeWord, withBrowser } from './helpers.mjs';
 
 let browser;
 let server;
-
-before(async () => {
-  browser = await launch();
-  server = await startServer();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
+withBrowser((b, s) => {
+  browser = b;
+  server = s;
 });
 
 const PANELS = ['#residual-body', '#inside-head-body', '#kv-new', '#kv-cost', '#kv-matrices figcaption', '#output', '#letters', '#distribution', '#head-grid'];

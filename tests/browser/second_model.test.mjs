@@ -8,10 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import * as Stepwise from '../../web/stepwise.js';
-import { CLI, ROOT, SITE, fileUrl, launch, nativeGenerate, openPage, outside, startServer, state, stepToEnd, typeWord } from './helpers.mjs';
+import { CLI, ROOT, SITE, fileUrl, nativeGenerate, openPage, outside, state, stepToEnd, typeWord, withBrowser } from './helpers.mjs';
 
 const SECOND = 'g2p-cmudict-decoder-only.safetensors';
 const SECOND_FILE = path.join(ROOT, 'weights', SECOND);
@@ -26,15 +26,9 @@ test('the decoder-only model is in weights/ and in the built site', () => {
 
 let browser;
 let server;
-
-before(async () => {
-  browser = await launch();
-  server = await startServer();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
+withBrowser((b, s) => {
+  browser = b;
+  server = s;
 });
 
 async function chooseSecond(page) {

@@ -8,22 +8,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 
-import { SITE, fileUrl, launch, outside, startServer, state } from './helpers.mjs';
+import { SITE, fileUrl, outside, state, withBrowser } from './helpers.mjs';
 
 let browser;
 let server;
-
-before(async () => {
-  browser = await launch();
-  server = await startServer();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
+withBrowser((b, s) => {
+  browser = b;
+  server = s;
 });
 
 // The held-out words as the site ships them (word -> pronunciations).
