@@ -13,6 +13,9 @@ export function viridisStyle(t) {
   return VIRIDIS_CSS[Math.round(x * 255)];
 }
 
+/** The device pixels per CSS pixel a canvas is drawn at: the screen's, from 1 to 3. */
+export const pixelRatio = () => Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+
 // The backing store's height grows in steps of this many CSS pixels: a matrix that gains a row per step
 // keeps its backing store (and its context) for several steps instead of getting a new one each time.
 const GROW_BY = 128;

@@ -6,7 +6,7 @@
 //   const map = new Heatmap(canvas, { onHover, onLeave, onClickRow });
 //   map.draw({ rows, rowLabels, colLabels, masked: (i, j) => j > i, highlightRow, latestRow, ... }, width);
 import { viridis } from './colormap.js';
-import { hatchPattern, hatchTile, setCanvasSize, setExactSize, viridisStyle } from './canvas.js';
+import { hatchPattern, hatchTile, pixelRatio, setCanvasSize, setExactSize, viridisStyle } from './canvas.js';
 
 const MONO = '"SF Mono", ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace';
 const SANS = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
@@ -56,7 +56,7 @@ export class Heatmap {
     this.spec = spec;
     this.lastArgs = [spec, width, { maxHeight }];
     const canvas = this.canvas;
-    const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+    const dpr = pixelRatio();
     const ctx = canvas.getContext('2d');
     const nRows = spec.rows.length;
     const nCols = spec.nCols;
@@ -107,7 +107,7 @@ export class Heatmap {
     this.spec = null;
     this.layout = null;
     this.lastArgs = null;
-    const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+    const dpr = pixelRatio();
     setExactSize(this.canvas, width, width, dpr);
     this.canvas.getContext('2d').clearRect(0, 0, this.canvas.width, this.canvas.height);
   }

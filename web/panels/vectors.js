@@ -5,7 +5,7 @@
 // both in the page's tooltip. Colours: viridis over [−m, m] for signed numbers (m: the largest |x| shown,
 // so 0 is the middle), over [0, 1] for attention weights.
 import { inkOn, viridis, VIRIDIS } from '../colormap.js';
-import { drawCells, drawText, setCanvasSize } from '../canvas.js';
+import { drawCells, drawText, pixelRatio, setCanvasSize } from '../canvas.js';
 import { el, showTooltip, hideTooltip } from '../tooltip.js';
 import { h } from './patch.js';
 import { Memo, fmt } from './util.js';
@@ -138,7 +138,7 @@ export class MatrixCanvas {
     const ch = Math.max(10, Math.min(12, cw * 2));
     const W = labelW + cw * cols;
     const H = ch * rows + 2;
-    const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+    const dpr = pixelRatio();
     const labelText = Array.from({ length: rows }, (_, r) => String(labels[r] ?? r).slice(0, 6));
     if (!this.#memo.changed(data, rows, cols, labelText.join('\n'), marked, W, dpr)) return;
     const canvas = this.canvas;
