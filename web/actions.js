@@ -36,9 +36,9 @@ export function createActions(store) {
   const state = store.state;
   const waitingForWords = [];  // what was asked for before the held-out words arrived (wordsArrived)
   // (every change is drawn through here, after the furthest step reached is noted)
-  const render = ({ step = false } = {}) => {
+  const render = ({ offscreenLater = false } = {}) => {
     noteReach();
-    store.render({ step });
+    store.render({ offscreenLater });
   };
 
   // ------------------------------------------------------------ settings and messages
@@ -317,7 +317,7 @@ export function createActions(store) {
         const stepped = stepOnce();
         const over = !state.session || state.session.done || !state.playing;
         if (over) stopPlaying();
-        render({ step: stepped });
+        render({ offscreenLater: stepped });
         if (stepped) timePaint(since, { inFrame: true });
         if (!over) state.timer = setTimeout(tick, SPEEDS_MS[Number($('speed').value)] ?? 400);
       });
@@ -515,7 +515,7 @@ export function createActions(store) {
       useModel(id);
       // drawn as a step is: the big panels off screen wait until the frame that makes the page interactive
       // (Step enabled) is painted (web/offscreen.js)
-      render({ step: true });
+      render({ offscreenLater: true });
     },
 
     /** A decoder-only G2P model invents a word: from <s> alone, sampled with this seed, step by step. */
@@ -587,7 +587,7 @@ export function createActions(store) {
       const stepped = stepOnce();
       // (timed first: its message after the frame comes before the one that draws the panels off screen)
       if (stepped) timePaint(since);
-      render({ step: stepped });
+      render({ offscreenLater: stepped });
     },
 
     runToEnd: then(() => {

@@ -2,14 +2,15 @@
 //
 // A step changes every panel, but a visitor sees only the part of the page in the window: at the top,
 // the decoder's output and the enlarged matrix; scrolled down, "Open the box". When the store draws a
-// decoder step (store.render({ step: true }): Step, →, Play), a panel gated here is updated at once only
-// while some of it is in the window (or within `margin` of it); otherwise the step's (trace, selection)
-// is kept and the panel is brought up to date in a task of its own right after
-// the frame that shows the step is painted, or as soon as it comes into the window, whichever is first
-// (a panel so waits about one frame: a scroll in that frame shows it a step behind, for that frame). So a click waits only for what it shows, and the rest of the page
-// (which screen readers read too) is current a moment later. Steps asked for faster than frames draw an
-// off-screen panel once, for the latest; panels compare with what they last drew (web/panels/util.js
-// Memo), so skipping the steps in between is the same as a scrubber jump.
+// decoder step (Step, →, Play) or the first word at start-up (store.render({ offscreenLater: true })),
+// a panel gated here is updated at once only while some of it is in the window (or within `margin` of
+// it); otherwise the (trace, selection) is kept and the panel is brought up to date in a task of its own
+// right after the frame that shows the change is painted, or as soon as it comes into the window,
+// whichever is first (a panel so waits about one frame: a scroll in that frame shows it a step behind,
+// for that frame). So a click waits only for what it shows, and the rest of the page (which screen
+// readers read too) is current a moment later. Steps asked for faster than frames draw an off-screen
+// panel once, for the latest; panels compare with what they last drew (web/panels/util.js Memo), so
+// skipping the steps in between is the same as a scrubber jump.
 //
 // Any other change (a setting, a click in a panel, a word) draws every panel at once, as before. Not
 // gated: anything while the guided tour is open (its callout is placed over what the panels have
@@ -62,7 +63,7 @@ export function createOffscreen(store, { margin = '0px' } = {}) {
       observer.observe(element);
       return {
         update(trace, selection) {
-          if (gate.near || !store.drawingStep || store.state.tourStop !== null) {
+          if (gate.near || !store.offscreenLater || store.state.tourStop !== null) {
             gate.pending = null;
             panel.update(trace, selection);
           } else {

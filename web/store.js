@@ -77,18 +77,21 @@ export function createStore() {
       return panel;
     },
 
-    /** True while render() draws a step: then big panels off screen may wait a frame (web/offscreen.js). */
-    drawingStep: false,
+    /** True while render() lets big panels off screen wait a frame (web/offscreen.js). */
+    offscreenLater: false,
 
-    /** Draws the state; `step`: what changed is a decoder step (a click on Step, →, a step of Play). */
-    render({ step = false } = {}) {
+    /**
+     * Draws the state. `offscreenLater`: the big panels off screen may be drawn right after the next frame
+     * (a decoder step: Step, →, Play; the first word at start-up), so that frame comes sooner.
+     */
+    render({ offscreenLater = false } = {}) {
       const trace = store.trace;
       const selection = store.selection();
-      store.drawingStep = step;
+      store.offscreenLater = offscreenLater;
       try {
         for (const panel of panels) panel.update(trace, selection);
       } finally {
-        store.drawingStep = false;
+        store.offscreenLater = false;
       }
     },
   };
