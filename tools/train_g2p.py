@@ -6,6 +6,7 @@
     /usr/bin/python3 tools/train_g2p.py --out runs/g2p --resume    # continue after an interruption
     /usr/bin/python3 tools/train_g2p.py --smoke --out /tmp/smoke   # a tiny model, a few steps (CI)
     /usr/bin/python3 tools/train_g2p.py --architecture decoder-only --out runs/decoder-only   # GPT-style
+    python3 tools/train_g2p.py ... --device cuda                   # on a GPU (same options, same file)
 
 Characters in, ARPAbet phonemes with stress out (<s> ... </s>). Training uses teacher forcing: the
 decoder sees the reference prefix under the causal mask and predicts every next phoneme in one
@@ -15,7 +16,9 @@ parallel pass.
 F IY1 N IH0 K S </s>` in a single vocabulary (letters, the separator, phonemes), with the ordinary
 next-token loss on every position -- so the model learns spellings too, and can invent a word from
 `<s>` alone. Prompted with `<s> letters <sep>`, it continues with the pronunciation; its only way to
-read the letters is masked self-attention over them (there is no encoder and no cross-attention). Dev WER (greedy, batched, no teacher forcing) is logged after every epoch; the test split
+read the letters is masked self-attention over them (there is no encoder and no cross-attention). Such a
+run also logs, after each epoch, its bits per letter on the dev headwords (as `stepwise eval` counts them)
+and the share of --samples words sampled from `<s>` that are no train or dev headword. Dev WER (greedy, batched, no teacher forcing) is logged after every epoch; the test split
 is never read here. A checkpoint (model, optimiser, schedule, RNG) is written after every epoch, so a run
 can be stopped and continued with --resume; the learning rate follows a fixed schedule (linear warm-up,
 cosine decay to zero at the planned last step), so a resumed run ends exactly where an uninterrupted one
@@ -67,6 +70,9 @@ def parse_args():
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1, help="1 is fastest here: 0.39 s/step vs 0.69 with 2 (2 cores)")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda: where the model trains; the file exported is the same kind")
+    p.add_argument("--samples", type=int, default=1000,
+                   help="decoder-only: words sampled from <s> after each epoch (temperature 1) to count how many are new")
     p.add_argument("--log-every", type=int, default=100, help="print the running loss every N batches")
     p.add_argument("--smoke", action="store_true", help="tiny model, few steps, small data: proves the pipeline")
     return p.parse_args()
@@ -169,6 +175,7 @@ def chunks(words, batch_size, decoder_only):
 def greedy_batch(model, enc, words, max_len, batch_size=500):
     """Batched greedy decoding (no teacher forcing): word -> phoneme list."""
     model.eval()
+    device = next(model.parameters()).device
     eos = enc.tgt[EOS]
     out = {}
     for chunk in chunks(words, batch_size, enc.decoder_only):
@@ -176,12 +183,13 @@ def greedy_batch(model, enc, words, max_len, batch_size=500):
             memory = src_padding = None
             tokens = torch.tensor([enc.prompt(w) for w in chunk])
         else:
-            src = pad([enc.source(w) for w in chunk])
+            src = pad([enc.source(w) for w in chunk]).to(device)
             src_padding = src == 0
             memory = model.encode(src, src_padding)
             tokens = torch.full((len(chunk), 1), enc.tgt[BOS])
+        tokens = tokens.to(device)
         start = tokens.shape[1]
-        done = torch.zeros(len(chunk), dtype=torch.bool)
+        done = torch.zeros(len(chunk), dtype=torch.bool, device=device)
         while tokens.shape[1] < max_len:
             logits = model.decode(tokens, memory, src_padding=src_padding)[:, -1]
             nxt = logits.argmax(-1)
@@ -205,15 +213,58 @@ def evaluate(model, enc, words: dict, max_len):
     return {"stress": score(outputs, words, stress=True), "no_stress": score(outputs, words, stress=False)}
 
 
+@torch.no_grad()
+def spelling_bits(model, enc, words, batch_size=500):
+    """-log2 P(c1..cn, <sep> | <s>) summed over `words`, and the number of symbols scored (n + 1 each): the
+    definition `stepwise eval` reports as bits per letter for a decoder-only model."""
+    model.eval()
+    device = next(model.parameters()).device
+    bits, symbols = 0.0, 0
+    for chunk in chunks(words, batch_size, decoder_only=True):
+        seqs = torch.tensor([enc.prompt(w) for w in chunk], device=device)
+        logp = torch.log_softmax(model.decode(seqs[:, :-1]).double(), -1)
+        bits -= logp.gather(-1, seqs[:, 1:, None]).sum().item() / math.log(2)
+        symbols += seqs.numel() - len(chunk)
+    return bits, symbols
+
+
+@torch.no_grad()
+def sample_spellings(model, enc, count, seed, max_letters=32):
+    """`count` spellings sampled from <s> at temperature 1, each up to its <sep>; None where a token other
+    than a letter came first (or no <sep> within max_letters)."""
+    model.eval()
+    device = next(model.parameters()).device
+    gen = torch.Generator(device=device).manual_seed(seed)
+    letters = {i: t for t, i in enc.tgt.items() if len(t) == 1 and not t.isupper()}
+    is_letter = torch.zeros(len(enc.tgt_tokens), dtype=torch.bool, device=device)
+    is_letter[list(letters)] = True
+    tokens = torch.full((count, 1), enc.tgt[BOS], device=device)
+    ended = torch.zeros(count, dtype=torch.bool, device=device)
+    for _ in range(max_letters + 1):
+        probs = torch.softmax(model.decode(tokens)[:, -1].double(), -1)
+        nxt = torch.multinomial(probs, 1, generator=gen)
+        tokens = torch.cat([tokens, nxt], 1)
+        ended |= ~is_letter[nxt[:, 0]]
+        if ended.all():
+            break
+    out = []
+    for row in tokens[:, 1:].tolist():
+        sep = row.index(enc.tgt[SEP]) if enc.tgt[SEP] in row else -1
+        ok = sep >= 0 and all(t in letters for t in row[:sep])
+        out.append("".join(letters[t] for t in row[:sep]) if ok else None)
+    return out
+
+
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
     os.makedirs(args.out, exist_ok=True)
     train_words = read_split(os.path.join(args.data, "train.tsv"))
     dev_words = read_split(os.path.join(args.data, "dev.tsv"))
     if args.smoke:
         args.d_model, args.heads, args.encoder_layers, args.decoder_layers, args.d_ff = 32, 2, 1, 1, 64
-        args.epochs, args.warmup, args.batch_size = 1, 10, 64
+        args.epochs, args.warmup, args.batch_size, args.samples = 1, 10, 64, 50
         train_words = dict(list(train_words.items())[:2000])
         dev_words = dict(list(dev_words.items())[:100])
     config = build_config(args, train_words)
@@ -233,9 +284,10 @@ def main():
             if len(w) <= config["max_source_len"] and len(p.split()) + 2 <= config["max_target_len"]
         ]
     dev_words = {w: p for w, p in dev_words.items() if all(ch in enc.src for ch in w)}
+    seen_headwords = set(train_words) | set(dev_words)  # (the test split is not read here)
 
     torch.manual_seed(args.seed)
-    model = StepwiseTransformer(config)
+    model = StepwiseTransformer(config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9)
     loss_fn = nn.CrossEntropyLoss(ignore_index=0, label_smoothing=args.label_smoothing)
     steps_per_epoch = math.ceil(len(examples) / args.batch_size)
@@ -243,19 +295,21 @@ def main():
     start_epoch, step, history = 0, 0, []
     checkpoint_path = os.path.join(args.out, "checkpoint.pt")
     if args.init_from and not args.resume:
-        ckpt = torch.load(args.init_from)
+        ckpt = torch.load(args.init_from, map_location=device)
         if ckpt["config"] != config:
             sys.exit(f"error: --init-from {args.init_from}: different model settings than this run's")
         model.load_state_dict(ckpt["model"])
         print(f"weights from {args.init_from} (after its epoch {ckpt['epoch']}); a fresh optimiser and schedule", flush=True)
     if args.resume:
-        ckpt = torch.load(checkpoint_path)
+        ckpt = torch.load(checkpoint_path, map_location=device)
         if ckpt["config"] != config:
             sys.exit("error: --resume with different model settings than the checkpoint's")
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         start_epoch, step, history = ckpt["epoch"], ckpt["step"], ckpt["history"]
-        torch.set_rng_state(ckpt["torch_rng"])
+        torch.set_rng_state(ckpt["torch_rng"].cpu())
+        if device.type == "cuda" and "cuda_rng" in ckpt:
+            torch.cuda.set_rng_state(ckpt["cuda_rng"].cpu())
         print(f"resumed after epoch {start_epoch} (step {step})", flush=True)
     params = sum(p.numel() for p in model.parameters())
     print(f"{params:,} parameters, {len(examples):,} training pairs, {steps_per_epoch} steps/epoch, "
@@ -268,13 +322,13 @@ def main():
         for batch in make_batches(examples, args.batch_size, rng):
             if args.smoke and n_batches == 20:
                 break
-            tgt = pad([examples[i][1] for i in batch])
+            tgt = pad([examples[i][1] for i in batch]).to(device)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, args, total_steps)
             if enc.decoder_only:
                 logits = model.decode(tgt[:, :-1], tgt_padding=tgt[:, :-1] == 0)
             else:
-                src = pad([examples[i][0] for i in batch])
+                src = pad([examples[i][0] for i in batch]).to(device)
                 logits = model(src, tgt[:, :-1], src_padding=src == 0, tgt_padding=tgt[:, :-1] == 0)
             loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1))
             optimizer.zero_grad()
@@ -300,10 +354,17 @@ def main():
             "dev_wer_stress": dev["stress"]["wer"],
             "dev_per_stress": dev["stress"]["per"],
         }
+        if enc.decoder_only:  # it also models spellings: bits per letter on the dev headwords, and new words
+            bits, symbols = spelling_bits(model, enc, sorted(dev_words))
+            record["dev_bits_per_letter"] = bits / symbols
+            if args.samples:
+                spellings = sample_spellings(model, enc, args.samples, seed=args.seed)
+                record["samples_not_train_or_dev"] = sum(w not in seen_headwords for w in spellings) / len(spellings)
         history.append(record)
         print(json.dumps(record), flush=True)
         torch.save({"config": config, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "epoch": epoch + 1, "step": step, "history": history, "torch_rng": torch.get_rng_state()},
+                    "epoch": epoch + 1, "step": step, "history": history, "torch_rng": torch.get_rng_state(),
+                    **({"cuda_rng": torch.cuda.get_rng_state()} if device.type == "cuda" else {})},
                    checkpoint_path + ".tmp")
         os.replace(checkpoint_path + ".tmp", checkpoint_path)
         with open(os.path.join(args.out, "history.json"), "w") as f:
