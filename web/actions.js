@@ -11,7 +11,7 @@ import { shorten } from './panels/util.js';
 import { STOPS } from './tour.js';
 import { afterNextFrame } from './paint_timing.js';
 import { shippedModel } from './assets.js';
-import { alignments } from './alignment.js';
+import { alignments, readingLayer } from './alignment.js';
 
 const SPEEDS_MS = [1400, 800, 450, 200, 60];  // pause between steps while playing, slow to fast
 const INSIDE_STAGES = HEAD_STAGES.length;
@@ -562,8 +562,8 @@ export function createActions(store) {
         if (!ed || !dec) throw new Stepwise.StepwiseError('this page ships one model: nothing to compare it with');
         if (!readable(ed, word) || !readable(dec, word)) throw new Stepwise.StepwiseError(`“${shorten(word, 40)}” is not a word both models can read: type one in letters`);
         const result = alignments(ed, dec, word);
-        const last = (side) => ({ layer: side.layers - 1, head: 'mean' });
-        state.compare = { word, loading: false, result, error: '', selection: { encoderDecoder: last(result.encoderDecoder), decoderOnly: last(result.decoderOnly) } };
+        const opening = (side) => ({ layer: readingLayer(side), head: 'mean' });
+        state.compare = { word, loading: false, result, error: '', selection: { encoderDecoder: opening(result.encoderDecoder), decoderOnly: opening(result.decoderOnly) } };
       } catch (error) {
         if (epoch === state.compareEpoch) state.compare = { word, loading: false, result: null, error: messageOf(error), selection: null };
       }

@@ -47,3 +47,20 @@ export function headRows(side, layer, head) {
   if (head !== 'mean') return perHead[head];
   return perHead[0].map((row, i) => row.map((_, j) => perHead.reduce((sum, rows) => sum + rows[i][j], 0) / perHead.length));
 }
+
+/**
+ * The layer a side opens on. The encoder-decoder: its last (each cross-attention row sums to 1 over the
+ * letters in every layer). The decoder-only model: the layer whose mean over heads puts the largest share
+ * of its attention on the letters (its other layers look mostly at <s>, <sep> or the phonemes written).
+ */
+export function readingLayer(side) {
+  if (side.kind === 'cross') return side.layers - 1;
+  let best = side.layers - 1;
+  let bestShare = -1;
+  for (let l = 0; l < side.layers; l++) {
+    const rows = headRows(side, l, 'mean');
+    const share = rows.reduce((sum, row) => sum + row.reduce((a, b) => a + b, 0), 0) / Math.max(1, rows.length);
+    if (share > bestShare) [best, bestShare] = [l, share];
+  }
+  return best;
+}

@@ -169,11 +169,17 @@ test('compare: the encoder-decoder\'s cross-attention beside the decoder-only se
     const cells = await page.$$eval(`.align-map[data-side="${key}"] .align-cell`, (c) => c.map((x) => Number(x.dataset.value)));
     assert.equal(cells.length, compare[key].phonemes.length * letters.length);
   }
+  // each side opens on its layer's mean: the encoder-decoder on its last layer, the decoder-only model on
+  // the layer whose mean over heads puts most attention on the letters (computed here from the rows)
+  const share = (l) => decRows.reduce((sum, row) => sum + row[l].reduce((a, head) => a + head.reduce((x, y) => x + y, 0), 0), 0);
+  const reading = Array.from({ length: dec.config.n_decoder_layers }, (_, l) => l).reduce((best, l) => (share(l) > share(best) ? l : best), 0);
+  assert.equal(await page.inputValue('select[data-side="encoderDecoder"]'), `${ed.config.n_decoder_layers - 1} mean`);
+  assert.equal(await page.inputValue('select[data-side="decoderOnly"]'), `${reading} mean`);
   // one head chosen on the decoder-only side: its rows drawn
   await page.selectOption('select[data-side="decoderOnly"]', '3 2');
   const drawn = await page.$$eval('.align-map[data-side="decoderOnly"] .align-cell', (c) => c.map((x) => Number(x.dataset.value)));
   assert.deepEqual(drawn, compare.decoderOnly.rows[3][2].flat());
-  await page.selectOption('select[data-side="decoderOnly"]', '3 mean');
+  await page.selectOption('select[data-side="decoderOnly"]', `${reading} mean`);  // back to the opening view
   await page.$eval('#alignment', (x) => x.scrollIntoView());
   await page.screenshot({ path: path.join(ROOT, 'docs', 'compare.png') });
   assert.deepEqual(errors, []);

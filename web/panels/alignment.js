@@ -9,8 +9,8 @@ import { headName } from '../views.js';
 import { Memo, fmt, setProperty, setText } from './util.js';
 
 const SIDES = [
-  ['encoderDecoder', 'Encoder–decoder: cross-attention', 'Each phoneme’s decoder position reads the encoder’s letters through cross-attention; each row sums to 1.'],
-  ['decoderOnly', 'Decoder-only: self-attention over the letters', 'Each phoneme’s position reads the letters earlier in its own sequence: the share of its attention that falls on them (the rest goes to <s>, <sep> and the phonemes).'],
+  ['encoderDecoder', 'Encoder–decoder: cross-attention', 'Each phoneme’s decoder position reads the encoder’s letters through cross-attention; each row sums to 1. It opens on the last layer.'],
+  ['decoderOnly', 'Decoder-only: self-attention over the letters', 'Each phoneme’s position reads the letters earlier in its own sequence: the share of its attention that falls on them (the rest goes to <s>, <sep> and the phonemes). It opens on the layer whose heads, on average, look at the letters most.'],
 ];
 
 export function create(root, store) {
@@ -61,7 +61,7 @@ export function create(root, store) {
       if (!memo.changed(compare, compare?.result, sel?.encoderDecoder, sel?.decoderOnly)) return;
       if (!compare) return;
       setText(note, compare.loading ? 'Loading both models…' : compare.error ? compare.error
-        : `“${compare.word}”: the same alignment of letters to sounds, found by two different mechanisms. Brighter: more attention.`);
+        : `“${compare.word}”: which letters each sound was written from, found by two different mechanisms. Brighter: more attention.`);
       grid.replaceChildren(...(compare.result ? SIDES.map(([key, title, explain]) => figure(key, title, explain, compare.result[key], sel[key])) : []));
     },
   };
