@@ -13,14 +13,20 @@ evaluation = json.load(open(sys.argv[-1]))
 pct = lambda x: f"{100 * x:.1f} %"
 
 many = len(stages) > 1
-print(("| stage " if many else "") + "| epoch | train loss | dev WER (no stress) | dev PER (no stress) | dev WER | dev PER | epoch time |")
-print(("|---" if many else "") + "|---|---|---|---|---|---|---|")
+# Decoder-only runs since 2026-11-30 also log spelling measurements (bits per letter on the dev headwords,
+# the share of sampled words that are no train or dev headword): shown when every epoch has them.
+spelling = all("dev_bits_per_letter" in r for history in stages for r in history["history"])
+print(("| stage " if many else "") + "| epoch | train loss | dev WER (no stress) | dev PER (no stress) | dev WER | dev PER | "
+      + ("dev bits per letter | samples new | " if spelling else "") + "epoch time |")
+print(("|---" if many else "") + "|---|---|---|---|---|---|" + ("---|---|" if spelling else "") + "---|")
 for n, history in enumerate(stages, 1):
     a = history["args"]
     for r in history["history"]:
         stage = f"| {n}: label smoothing {a['label_smoothing']:g}, peak lr {a['lr']:g} " if many else ""
         print(f"{stage}| {r['epoch']} | {r['train_loss']:.3f} | {pct(r['dev_wer_no_stress'])} | {pct(r['dev_per_no_stress'])} | "
-              f"{pct(r['dev_wer_stress'])} | {pct(r['dev_per_stress'])} | {r['train_seconds'] / 60:.1f} min |")
+              f"{pct(r['dev_wer_stress'])} | {pct(r['dev_per_stress'])} | "
+              + (f"{r['dev_bits_per_letter']:.3f} | {pct(r['samples_not_train_or_dev'])} | " if spelling else "")
+              + f"{r['train_seconds'] / 60:.1f} min |")
 total = sum(r["train_seconds"] for history in stages for r in history["history"])
 print(f"\nTraining time (sum of epochs, evaluation excluded): {total / 3600:.2f} h\n")
 
