@@ -63,24 +63,32 @@ def exported_state(model: StepwiseTransformer) -> dict[str, torch.Tensor]:
     return state
 
 
-def quantize_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric per-row int8: w[r] ~ q[r] * scale[r], q in [-127, 127], scale = max|w[r]| / 127 stored as F16."""
-    scale = (np.abs(w).max(axis=1) / 127.0).astype(np.float16)
+def quantize_rows(w: np.ndarray, bits: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per-row int8: w[r] ~ q[r] * scale[r], q in [-L, L] with L = 2^(bits-1) - 1 (127 for 8 bits),
+    scale = max|w[r]| / L stored as F16. Fewer bits keep the int8 container (the engine reads the file the
+    same way) but use fewer levels, which a compressor then stores in fewer bits (gzip: about bits - 0.6)."""
+    if not 2 <= bits <= 8:
+        raise ValueError(f"bits must be in [2, 8], got {bits}")
+    levels = 2 ** (bits - 1) - 1
+    scale = (np.abs(w).max(axis=1) / levels).astype(np.float16)
     safe = np.where(scale > 0, scale, 1.0).astype(np.float32)
-    q = np.clip(np.rint(w / safe[:, None]), -127, 127).astype(np.int8)
+    q = np.clip(np.rint(w / safe[:, None]), -levels, levels).astype(np.int8)
     return q, scale
 
 
-def save_model(model: StepwiseTransformer, path: str, dtype: str = "F32") -> None:
+def save_model(model: StepwiseTransformer, path: str, dtype: str = "F32", bits: int = 8) -> None:
     """Export `model` to one safetensors file. dtype "F16" halves the size (the engine widens on load);
     "Q8" stores every matrix as I8 with a per-row F16 scale tensor "NAME.scale" (about a quarter of
     F32) and the vectors (biases, LayerNorms) as F16. The engine keeps the matrices int8 (widened to float32
-    inside its kernels) and dequantizes the embedding tables on load."""
+    inside its kernels) and dequantizes the embedding tables on load. `bits` < 8 (Q8 only): the matrices'
+    int8 values use 2^bits - 1 levels (quantize_rows)."""
+    if bits != 8 and dtype != "Q8":
+        raise ValueError("bits applies to Q8 only")
     tensors = {}
     for k, v in exported_state(model).items():
         w = v.detach().cpu().numpy().astype(np.float32)
         if dtype == "Q8" and w.ndim == 2:
-            tensors[k], tensors[k + ".scale"] = quantize_rows(w)
+            tensors[k], tensors[k + ".scale"] = quantize_rows(w, bits)
         else:
             tensors[k] = w.astype(np.float16 if dtype == "Q8" else _DTYPES[dtype])
     config = {k: v for k, v in model.config.items() if k != "dropout"}
