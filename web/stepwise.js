@@ -86,8 +86,9 @@ export async function info() {
  * Loads a model: a URL (fetched), or the file's bytes (ArrayBuffer, typed array, Blob/File).
  * Rejects with a StepwiseError naming what is wrong with the file. Options: name (for messages);
  * dequantizeUpTo, how many weights an int8 (Q8) matrix may have to be dequantized to float32 at load
- * (0: keep every one int8, Infinity: none; left out: the engine's default, which dequantizes the small
- * matrices that the float32 kernel runs faster and keeps large ones int8, a quarter of the memory).
+ * (0: keep every one int8, Infinity: dequantize every one; left out: the engine's default, which
+ * dequantizes the small matrices, which the float32 kernel runs faster, and keeps the large ones int8,
+ * a quarter of the memory).
  */
 export async function load(source, { name, dequantizeUpTo } = {}) {
   const M = await module();
