@@ -20,7 +20,24 @@ const std::vector<std::string>& names() {
 
 std::string model_path(const std::string& name) { return std::string(STEPWISE_FIXTURES) + "/" + name + ".safetensors"; }
 
-std::shared_ptr<const stepwise::Model> load(const std::string& name) { return stepwise::Model::load_file(model_path(name)); }
+std::shared_ptr<const stepwise::Model> load(const std::string& name, const stepwise::LoadOptions& options) {
+  return stepwise::Model::load_file(model_path(name), options);
+}
+
+const std::vector<Loading>& loadings() {
+  static const std::vector<Loading> all = [] {
+    std::vector<Loading> list;
+    for (const std::string& name : names()) list.push_back({name, {}, name});
+    // The Q8 fixture's matrices: in_proj [48, 16], out_proj [16, 16], linear1 [24, 16], linear2 [16, 24],
+    // the tied output layer [10, 16]. Up to 384 weights: all but the in_proj ones are dequantized.
+    const std::string q8 = "prenorm_gelu_learned_tied_q8";
+    list.push_back({q8, stepwise::LoadOptions{0}, q8 + " (int8 matrices)"});
+    list.push_back({q8, stepwise::LoadOptions{384}, q8 + " (in_proj int8, the other matrices float32)"});
+    list.push_back({q8, stepwise::LoadOptions{1L << 30}, q8 + " (every matrix dequantized to float32)"});
+    return list;
+  }();
+  return all;
+}
 
 const json& golden(const std::string& name) {
   static std::map<std::string, json> cache;

@@ -17,7 +17,17 @@ using nlohmann::json;
 // Every fixture name (tests/fixtures/NAME.safetensors + NAME.golden.json).
 const std::vector<std::string>& names();
 std::string model_path(const std::string& name);
-std::shared_ptr<const stepwise::Model> load(const std::string& name);
+std::shared_ptr<const stepwise::Model> load(const std::string& name, const stepwise::LoadOptions& options = {});
+
+// A fixture as the parity tests load it: every fixture as this build loads it by default, and the Q8
+// one also with its int8 matrices kept int8, all dequantized to float32, and a mix of the two (both
+// kernels in one model), whatever the build's default (LoadOptions::dequantize_up_to).
+struct Loading {
+  std::string name;  // the fixture
+  stepwise::LoadOptions options;
+  std::string label;  // the fixture, and how its matrices are held when that is not the default
+};
+const std::vector<Loading>& loadings();
 const json& golden(const std::string& name);
 
 // Largest |a - b| between a golden matrix (nested JSON arrays) and an engine matrix.

@@ -49,11 +49,14 @@ TEST_CASE("each G2P parity fixture was made from the shipped weights", "[g2p]") 
   }
 }
 
+// Both ways the engine can hold the Q8 weights: int8 (natively, and large matrices in WebAssembly) and
+// dequantized to float32 (small matrices in WebAssembly: LoadOptions::dequantize_up_to).
 TEST_CASE("G2P: greedy output equals PyTorch's on 200 test words; logits agree", "[g2p]") {
+  const auto [dequantize_up_to, held] = GENERATE(table<long, const char*>({{0L, "int8"}, {1L << 30, "float32"}}));
   for (const Shipped& m : kShipped) {
-    INFO(m.weights);
+    INFO(m.weights << ", matrices " << held);
     const json fx = parity(m);
-    auto model = Model::load_file(weights_path(m));
+    auto model = Model::load_file(weights_path(m), LoadOptions{dequantize_up_to});
     const ModelConfig& c = model->config();
     Generator g(model, DecodeOptions{});
     int equal = 0;
@@ -78,7 +81,7 @@ TEST_CASE("G2P: greedy output equals PyTorch's on 200 test words; logits agree",
         worst = std::max(worst, diff);
       }
     }
-    WARN(m.weights << ": " << equal << " of " << fx["cases"].size()
+    WARN(m.weights << " (matrices " << held << "): " << equal << " of " << fx["cases"].size()
                    << " words decode to PyTorch's exact tokens; largest logit difference " << worst);
   }
 }

@@ -248,11 +248,12 @@ TEST_CASE("F16-stored weights give the same greedy output as F32", "[loader]") {
 }
 
 // Q8 files (save_model(..., "Q8")): every matrix is I8 with an F16 scale per row in "NAME.scale". The
-// matrices stay int8 in memory, with their scales widened to float32; the embedding tables are
-// dequantized (q * scale), and the tied output layer multiplies by tgt_embed's int8 form.
+// matrices stay int8 in memory (LoadOptions::dequantize_up_to 0, the native default), with their scales
+// widened to float32; the embedding tables are dequantized (q * scale), and the tied output layer
+// multiplies by tgt_embed's int8 form.
 TEST_CASE("int8 matrices stay int8 with float32 scales; embeddings are dequantized: q * scale", "[loader]") {
   const std::string name = "prenorm_gelu_learned_tied_q8";
-  auto q8 = fixtures::load(name);
+  auto q8 = fixtures::load(name, LoadOptions{0});
   CHECK(q8->parameter_count() == fixtures::load("prenorm_gelu_learned_tied")->parameter_count());
   const SafetensorsParts p = SafetensorsParts::split(fixtures::read_bytes(fixtures::model_path(name)));
   auto scale_of = [&](const std::string& tensor, int r) {
@@ -301,6 +302,47 @@ TEST_CASE("int8 matrices stay int8 with float32 scales; embeddings are dequantiz
     CHECK(f32->weights().encoder[0].ff.linear1.weight.q8 == nullptr);
     CHECK(f32->weights().generator.weight.f32 == f32->weights().tgt_embed);  // tied: the same table
   }
+}
+
+// LoadOptions::dequantize_up_to: an int8 matrix of at most that many weights is dequantized to float32
+// (q * scale, as the int8 kernels' result stands for), larger ones stay int8; a tied output layer small
+// enough shares tgt_embed's float32 table.
+TEST_CASE("small int8 matrices are dequantized to q * scale at load, large ones stay int8", "[loader]") {
+  const std::string name = "prenorm_gelu_learned_tied_q8";
+  const SafetensorsParts p = SafetensorsParts::split(fixtures::read_bytes(fixtures::model_path(name)));
+  auto int8 = fixtures::load(name, LoadOptions{0});
+  auto mixed = fixtures::load(name, LoadOptions{384});  // linear1 [24, 16] = 384 weights; in_proj [48, 16] = 768
+  auto f32 = fixtures::load(name, LoadOptions{1L << 30});
+  CHECK(LoadOptions{}.dequantize_up_to == 0);  // natively the int8 kernels win at every size (kernels.h)
+
+  const kernels::Matrix& q = int8->weights().encoder[0].ff.linear1.weight;
+  const kernels::Matrix& w = mixed->weights().encoder[0].ff.linear1.weight;
+  REQUIRE(q.q8 != nullptr);
+  REQUIRE(w.f32 != nullptr);
+  REQUIRE(w.q8 == nullptr);
+  for (int r = 0; r < 24; ++r)
+    for (int c = 0; c < 16; ++c) REQUIRE(w.f32[16 * r + c] == static_cast<float>(q.q8[16 * r + c]) * q.scale[r]);
+  CHECK(mixed->weights().encoder[0].self_attn.in_proj.weight.q8 != nullptr);  // 768 > 384: int8
+  CHECK(f32->weights().encoder[0].self_attn.in_proj.weight.f32 != nullptr);
+  CHECK(mixed->weights().generator.weight.f32 == mixed->weights().tgt_embed);  // [10, 16]: tied, shared
+  CHECK(int8->weights().generator.weight.q8 != nullptr);
+
+  CHECK(int8->parameter_count() == f32->parameter_count());
+  CHECK(mixed->parameter_count() == f32->parameter_count());
+  // Each dequantized weight takes 4 bytes for 1, less its row's scale; a dequantized tied output layer
+  // adds nothing (its int8 view, 1 byte a weight and a scale a row, is gone).
+  int64_t matrix_weights = 0, matrix_rows = 0;
+  for (const auto& [tensor, info] : p.header.items()) {
+    if (tensor == "__metadata__" || info["dtype"] != "I8" || tensor.find("embed") != std::string::npos ||
+        tensor.find("_pos") != std::string::npos)
+      continue;
+    matrix_weights += info["shape"][0].get<int64_t>() * info["shape"][1].get<int64_t>();
+    matrix_rows += info["shape"][0].get<int64_t>();
+  }
+  const std::vector<int64_t> tied = p.header["tgt_embed.weight"]["shape"];
+  CHECK(f32->weight_bytes() == int8->weight_bytes() + 3 * matrix_weights - 4 * matrix_rows - (tied[0] * tied[1] + 4 * tied[0]));
+  CHECK(int8->weight_bytes() < mixed->weight_bytes());
+  CHECK(mixed->weight_bytes() < f32->weight_bytes());
 }
 
 TEST_CASE("int8 errors: missing or malformed scales, int8 vectors, stray scales", "[loader][errors]") {

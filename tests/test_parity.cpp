@@ -1,6 +1,8 @@
 // Parity with PyTorch: the engine against golden outputs of torch.nn.Transformer itself
 // (tools/make_fixtures.py). Every fixture, every case: teacher-forced logits and all attention
-// matrices with and without the causal mask, the cached step-by-step path, and greedy tokens.
+// matrices with and without the causal mask, the cached step-by-step path, and greedy tokens. The Q8
+// fixture also with its matrices held each way the engine can (fixtures::loadings()): int8, dequantized
+// to float32, and mixed.
 //
 // Tolerance: 1e-5 absolute on logits and attention weights. Both sides compute in float32 but sum in
 // different orders (BLAS/Eigen blocking, PyTorch's vectorised softmax and LayerNorm), so the outputs
@@ -42,13 +44,14 @@ double row_diff(const json& expected, const float* actual, int n) {
 }  // namespace
 
 TEST_CASE("teacher-forced forward pass matches PyTorch, with and without the causal mask", "[parity]") {
-  const std::string name = GENERATE(from_range(fixtures::names()));
-  auto model = fixtures::load(name);
+  const fixtures::Loading loading = GENERATE(from_range(fixtures::loadings()));
+  const std::string& name = loading.name;
+  auto model = fixtures::load(name, loading.options);
   const int heads = model->config().n_heads;
   double worst_logits = 0, worst_attention = 0;
   for (const json& c : golden(name)["cases"]) {
     for (const char* key : {"masked", "unmasked"}) {
-      INFO(name << " source " << c["source"].dump() << " " << key);
+      INFO(loading.label << " source " << c["source"].dump() << " " << key);
       const json& g = c[key];
       ForwardResult r = forward(*model, c["source"].get<std::vector<int>>(), c["target"].get<std::vector<int>>(),
                                 std::string(key) == "masked");
@@ -64,17 +67,18 @@ TEST_CASE("teacher-forced forward pass matches PyTorch, with and without the cau
       worst_attention = std::max(worst_attention, attention);
     }
   }
-  WARN(name << ": largest |engine - PyTorch| over the teacher-forced passes: logits " << worst_logits << ", attention "
+  WARN(loading.label << ": largest |engine - PyTorch| over the teacher-forced passes: logits " << worst_logits << ", attention "
             << worst_attention);
 }
 
 TEST_CASE("stepping with the KV cache matches PyTorch's teacher-forced rows", "[parity]") {
-  const std::string name = GENERATE(from_range(fixtures::names()));
-  auto model = fixtures::load(name);
+  const fixtures::Loading loading = GENERATE(from_range(fixtures::loadings()));
+  const std::string& name = loading.name;
+  auto model = fixtures::load(name, loading.options);
   const ModelConfig& cfg = model->config();
   double worst = 0;
   for (const json& c : golden(name)["cases"]) {
-    INFO(name << " source " << c["source"].dump());
+    INFO(loading.label << " source " << c["source"].dump());
     const json& g = c["masked"];
     EncoderOutput enc;
     if (cfg.has_encoder()) encode(*model, c["source"].get<std::vector<int>>(), &enc);
@@ -98,14 +102,14 @@ TEST_CASE("stepping with the KV cache matches PyTorch's teacher-forced rows", "[
     CHECK(diff <= kTolerance);
     worst = std::max(worst, diff);
   }
-  WARN(name << ": largest |engine - PyTorch| over the stepped logits and attention rows: " << worst);
+  WARN(loading.label << ": largest |engine - PyTorch| over the stepped logits and attention rows: " << worst);
 }
 
 TEST_CASE("greedy decoding produces PyTorch's tokens", "[parity]") {
-  const std::string name = GENERATE(from_range(fixtures::names()));
-  auto model = fixtures::load(name);
-  for (const json& c : golden(name)["cases"]) {
-    INFO(name << " source " << c["source"].dump());
+  const fixtures::Loading loading = GENERATE(from_range(fixtures::loadings()));
+  auto model = fixtures::load(loading.name, loading.options);
+  for (const json& c : golden(loading.name)["cases"]) {
+    INFO(loading.label << " source " << c["source"].dump());
     Generator g(model, DecodeOptions{});
     g.start(model->config().has_encoder() ? c["source"].get<std::vector<int>>() : c["prompt"].get<std::vector<int>>());
     while (!g.done()) g.step();

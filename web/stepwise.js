@@ -84,11 +84,18 @@ export async function info() {
 
 /**
  * Loads a model: a URL (fetched), or the file's bytes (ArrayBuffer, typed array, Blob/File).
- * Rejects with a StepwiseError naming what is wrong with the file.
+ * Rejects with a StepwiseError naming what is wrong with the file. Options: name (for messages);
+ * dequantizeUpTo, how many weights an int8 (Q8) matrix may have to be dequantized to float32 at load
+ * (0: keep every one int8, Infinity: dequantize every one; left out: the engine's default, which
+ * dequantizes the small matrices, which the float32 kernel runs faster, and keeps the large ones int8,
+ * a quarter of the memory).
  */
-export async function load(source, { name } = {}) {
+export async function load(source, { name, dequantizeUpTo } = {}) {
   const M = await module();
   if (name !== undefined) checkText(name, 'model name');
+  if (dequantizeUpTo !== undefined && !(dequantizeUpTo === Infinity || (Number.isInteger(dequantizeUpTo) && dequantizeUpTo >= 0))) {
+    throw new StepwiseError(`option dequantizeUpTo must be a whole number >= 0 or Infinity, got ${describe(dequantizeUpTo)}`);
+  }
   let bytes;
   let origin = name;
   if (typeof source === 'string' || source instanceof URL) {
@@ -106,7 +113,8 @@ export async function load(source, { name } = {}) {
   } else {
     throw new StepwiseError('load() takes a URL or the bytes of a model file');
   }
-  return new Model(M, bytes, origin ?? 'model');
+  // -1: the engine's default; no matrix in WebAssembly memory has more than INT32_MAX weights
+  return new Model(M, bytes, origin ?? 'model', dequantizeUpTo === undefined ? -1 : Math.min(dequantizeUpTo, INT32_MAX));
 }
 
 // Calls into the module, turning the binding's error convention into exceptions.
@@ -309,12 +317,13 @@ export class Model {
   #M;
   #handle;
 
-  constructor(M, bytes, origin) {
+  constructor(M, bytes, origin, dequantizeUpTo) {
     this.#M = M;
     const pointer = allocate(M, bytes.length, 'model file');
     try {
       M.HEAPU8.set(bytes, pointer);  // the view is read after malloc: it may have grown the memory
-      this.#handle = withString(M, origin, 'model name', (name) => callHandle(M, M._sw_model_load(pointer, bytes.length, name)));
+      this.#handle = withString(M, origin, 'model name', (name) =>
+        callHandle(M, M._sw_model_load(pointer, bytes.length, name, dequantizeUpTo)));
     } catch (error) {
       if (error instanceof StepwiseError && error.message.startsWith(OUT_OF_MEMORY)) {
         throw new StepwiseError(`${doesNotFit(M, 'model file', bytes.length)}: the engine ran out of memory while loading it`);
@@ -328,6 +337,8 @@ export class Model {
     /** The model's configuration as stored in its file (see weights/README.md). */
     this.config = c;
     this.parameters = M._sw_model_parameters(this.#handle);
+    /** Bytes its weights hold in the module's memory: 4 per float32 weight, 1 per int8 one (and its row's scale). */
+    this.weightBytes = M._sw_model_weight_bytes(this.#handle);
     this.encoderDecoder = c.architecture === 'encoder-decoder';
     this.sourceTokens = this.encoderDecoder ? c.source_vocab.tokens : c.target_vocab.tokens;
     this.targetTokens = c.target_vocab.tokens;

@@ -7,7 +7,8 @@
 // (kernels_simd.cpp); tests hold them to the Eigen reference.
 //
 // Int8 weights (Q8 model files) stay int8 in memory, with one float32 scale per row: a step then reads a
-// quarter of the bytes, and the step of a large model is bound by exactly those bytes. The `_q8` kernels
+// quarter of the bytes, and the step of a large model is bound by exactly those bytes. (In WebAssembly
+// the small ones are dequantized to float32 at load instead: kDequantizeUpTo below says why.) The `_q8` kernels
 // widen each weight to float32 as they go and accumulate in float32:
 //   y[r] = scale[r] * sum_c W[r, c] x[c] + b[r]
 // Natively they are SSE2 (`sse2::`, every x86-64) or AVX2 + FMA (`avx2::`, chosen at run time when the
@@ -59,6 +60,18 @@ void linear_rows_q8(const float* X, int n, const int8_t* W, const float* scale, 
 namespace active = simd;
 namespace active_q8 = simd;
 inline const char* name() { return "wasm-simd128 + q8-simd128"; }
+// Int8 matrices of at most this many weights (256 KiB as float32) are dequantized to float32 when a model
+// loads (LoadOptions, model.cpp); larger ones stay int8. Without FMA the int8 kernel spends ~10
+// instructions on 8 weights and is bound by instructions, not bytes: on a matrix that stays in cache
+// float32 runs ~1.8x faster (matvec_bench in Node: 20-23 against 12-13 GFLOP/s up to 262,144 weights).
+// In a whole decoder step the gain holds only while the step's matrices stay in cache, measured in Node
+// (engine_bench positions, dequantize_up_to): the G2P model (d128, every matrix <= 65,536 weights) steps
+// in 102 us instead of 123; a d128 model with d_ff 1024 gains as much from its 65,536-weight matrices
+// (187 -> 177 us) and nothing more from its 131,072-weight ones (180); a d256 one 2 % from its 65,536-weight
+// ones and nothing from the 196,608- and 262,144-weight ones; the base-shaped d512 model steps 2.2x slower
+// with every matrix float32 (8.3 ms against 3.7: 177 MB stream from memory). So: small matrices float32,
+// large ones int8, a quarter of the bytes to read and to hold.
+constexpr long kDequantizeUpTo = 1L << 16;
 #elif (defined(__x86_64__) || defined(__i386__)) && !defined(__EMSCRIPTEN__)
 #define STEPWISE_KERNELS_X86 1
 namespace sse2 {
@@ -81,10 +94,14 @@ void linear_rows_q8(const float* X, int n, const int8_t* W, const float* scale, 
 namespace active = eigen;
 namespace active_q8 = x86;
 inline const char* name() { return avx2::supported() ? "eigen + q8-avx2" : "eigen + q8-sse2"; }
+// Natively the int8 kernels beat Eigen's float32 product at every size measured (the G2P model's step: 50 us
+// with its matrices int8 and AVX2, 100 us dequantized): nothing is dequantized.
+constexpr long kDequantizeUpTo = 0;
 #else
 namespace active = eigen;
 namespace active_q8 = eigen;
 inline const char* name() { return "eigen + q8-eigen"; }
+constexpr long kDequantizeUpTo = 0;
 #endif
 
 inline void matvec(const float* W, const float* b, const float* x, float* y, int rows, int cols) {

@@ -124,7 +124,7 @@ void describe_model(const ModelConfig& c, ModelWeights* w, TensorSink* sink) {
 // Checks each tensor against the file, then fills the arenas and points the views into them.
 class Binder : public TensorSink {
  public:
-  explicit Binder(const Safetensors& file) : file_(file) {}
+  Binder(const Safetensors& file, const LoadOptions& options) : file_(file), options_(options) {}
 
   void tensor(const std::string& name, std::vector<int64_t> shape, const float** slot, const std::string& why) override {
     const TensorInfo& info = check(name, shape, why);
@@ -135,17 +135,18 @@ class Binder : public TensorSink {
 
   void matrix(const std::string& name, std::vector<int64_t> shape, kernels::Matrix* slot, const std::string& why) override {
     const TensorInfo& info = check(name, shape, why);
-    if (info.dtype == DType::I8)
+    if (info.dtype == DType::I8 && !dequantized(info))
       add_int8(name, int8_scale(name, info.shape), slot, info.shape);
-    else
-      add_float(name, "", &slot->f32, info.elements());
+    else  // float32, or int8 times its scales (as tensor() reads an int8 table)
+      add_float(name, info.dtype == DType::I8 ? int8_scale(name, info.shape) : "", &slot->f32, info.elements());
   }
 
-  // An int8 tgt_embed gets an int8 view too (its float32 copy is bound by tensor()); a float32 one is
-  // shared by load_bytes once the arena is filled.
+  // An int8 tgt_embed gets an int8 view too (its float32 copy is bound by tensor()); a float32 one, or an
+  // int8 one small enough to be dequantized, shares that float32 copy (load_bytes, once the arena is filled).
   void tied_matrix(const std::string& name, kernels::Matrix* slot) override {
     const TensorInfo& info = file_.tensors().at(name);
-    if (info.dtype == DType::I8) add_int8(name, name + ".scale", slot, info.shape, /*counted=*/false);
+    if (info.dtype == DType::I8 && !dequantized(info))
+      add_int8(name, name + ".scale", slot, info.shape, /*counted=*/false);
   }
 
   void computed(std::vector<float> values, const float** slot) override {
@@ -204,6 +205,11 @@ class Binder : public TensorSink {
     bool counted = false;              // a file parameter (not a computed table, not the tied view)
     std::vector<float> values;
   };
+
+  // An int8 matrix the float32 kernel runs faster (LoadOptions::dequantize_up_to).
+  bool dequantized(const TensorInfo& info) const {
+    return info.shape.size() == 2 && info.shape[0] * info.shape[1] <= options_.dequantize_up_to;
+  }
 
   const TensorInfo& check(const std::string& name, const std::vector<int64_t>& shape, const std::string& why) {
     auto it = file_.tensors().find(name);
@@ -284,6 +290,7 @@ class Binder : public TensorSink {
   static constexpr float kMaxWeight = 65504.0f;
 
   const Safetensors& file_;
+  const LoadOptions options_;
   std::vector<Entry> entries_;
   std::unordered_set<std::string> claimed_;
   size_t size_ = 0, int8_size_ = 0;
@@ -347,12 +354,13 @@ std::vector<TensorSpec> expected_tensors(const ModelConfig& config) {
   return lister.specs;
 }
 
-std::shared_ptr<const Model> Model::load_file(const std::string& path) {
+std::shared_ptr<const Model> Model::load_file(const std::string& path, const LoadOptions& options) {
   std::vector<uint8_t> bytes = read_file(path);
-  return load_bytes(bytes.data(), bytes.size(), path);
+  return load_bytes(bytes.data(), bytes.size(), path, options);
 }
 
-std::shared_ptr<const Model> Model::load_bytes(const uint8_t* bytes, size_t size, const std::string& origin) {
+std::shared_ptr<const Model> Model::load_bytes(const uint8_t* bytes, size_t size, const std::string& origin,
+                                               const LoadOptions& options) {
   Safetensors file(bytes, size, origin);
   auto meta = file.metadata().find("stepwise");
   if (meta == file.metadata().end())
@@ -363,7 +371,7 @@ std::shared_ptr<const Model> Model::load_bytes(const uint8_t* bytes, size_t size
   model->origin_ = origin;
   model->config_ = ModelConfig::from_json(meta->second, origin);
   model->config_json_ = meta->second;
-  Binder bind(file);
+  Binder bind(file, options);
   describe_model(model->config_, &model->weights_, &bind);
   bind.finish(&model->arena_, &model->int8_arena_, &model->parameters_);
   kernels::Matrix& generator = model->weights_.generator.weight;

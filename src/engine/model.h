@@ -4,10 +4,12 @@
 // configuration implies by its PyTorch state_dict name (tools/stepwise_py/model.py), checks shapes,
 // and copies the weights into two arenas, rejecting NaN/Inf on the way: F32 and F16 tensors are widened
 // into a float32 one; the int8 matrices of a Q8 file stay int8 in an int8 one (their per-row scales in
-// the float32 one), so that a step reads a quarter of the bytes. The embedding tables, read a row at a
-// time rather than multiplied, are widened to float32 whatever the file holds (the output layer of a
-// tied Q8 model still multiplies by tgt_embed's int8 form). All weight views below point into the arenas;
-// nothing is copied after load. Shapes are PyTorch's: a Linear's weight is [out_features,
+// the float32 one), so that a step reads a quarter of the bytes -- except those small enough that the
+// float32 kernel is faster on them (LoadOptions::dequantize_up_to: WebAssembly only), which are
+// dequantized (q * scale) into the float32 arena. The embedding tables, read a row at a time rather than
+// multiplied, are widened to float32 whatever the file holds (the output layer of a tied Q8 model
+// multiplies by tgt_embed's int8 form, or by that float32 table when it is dequantized). All weight views
+// below point into the arenas; nothing is copied after load. Shapes are PyTorch's: a Linear's weight is [out_features,
 // in_features], row-major, so y = W x.
 #pragma once
 
@@ -80,18 +82,27 @@ struct TensorSpec {
 // The tensors a model file of this configuration holds, in the order PyTorch's state_dict lists them.
 std::vector<TensorSpec> expected_tensors(const ModelConfig& config);
 
+struct LoadOptions {
+  // Int8 matrices of at most this many weights (rows x cols) are dequantized to float32 at load; larger
+  // ones stay int8. 0 keeps every one int8. The default is the build's choice (kernels.h says why).
+  long dequantize_up_to = kernels::kDequantizeUpTo;
+};
+
 class Model {
  public:
   // Reads and validates a model file. Throws stepwise::Error naming the file and what is wrong.
-  static std::shared_ptr<const Model> load_file(const std::string& path);
+  static std::shared_ptr<const Model> load_file(const std::string& path, const LoadOptions& options = {});
   // The same from bytes already in memory (a browser fetch, a fuzzer input); `origin` names them in errors.
-  static std::shared_ptr<const Model> load_bytes(const uint8_t* bytes, size_t size, const std::string& origin);
+  static std::shared_ptr<const Model> load_bytes(const uint8_t* bytes, size_t size, const std::string& origin,
+                                                 const LoadOptions& options = {});
 
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
   int64_t parameter_count() const { return parameters_; }  // as PyTorch counts them (tied weights once)
   const std::string& origin() const { return origin_; }
   const std::string& config_json() const { return config_json_; }  // the configuration as stored in the file
+  // Bytes the weights occupy in memory: the float32 arena and the int8 one.
+  size_t weight_bytes() const { return arena_.size() * sizeof(float) + int8_arena_.size(); }
 
   // The positional table the model adds to embeddings (sinusoidal, or the learned one): [n, d_model].
   static std::vector<float> sinusoidal_table(int n, int d_model);

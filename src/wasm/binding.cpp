@@ -233,11 +233,14 @@ EMSCRIPTEN_KEEPALIVE int sw_live_handles() { return static_cast<int>(models.size
 
 // --- models ------------------------------------------------------------------------------------------
 
-EMSCRIPTEN_KEEPALIVE int sw_model_load(const uint8_t* bytes, int size, const char* origin) {
+// dequantize_up_to: LoadOptions::dequantize_up_to, or -1 for the build's default.
+EMSCRIPTEN_KEEPALIVE int sw_model_load(const uint8_t* bytes, int size, const char* origin, int dequantize_up_to) {
   return guarded([&] {
     if (size < 0) fail("negative model size");
     if (bytes == nullptr) fail("no model bytes (null pointer: the allocation for them failed)");
-    models[next_handle] = Model::load_bytes(bytes, static_cast<size_t>(size), origin ? origin : "model");
+    LoadOptions options;
+    if (dequantize_up_to >= 0) options.dequantize_up_to = dequantize_up_to;
+    models[next_handle] = Model::load_bytes(bytes, static_cast<size_t>(size), origin ? origin : "model", options);
     return next_handle++;
   }, 0);
 }
@@ -256,6 +259,10 @@ EMSCRIPTEN_KEEPALIVE const char* sw_model_config(int m) {
 
 EMSCRIPTEN_KEEPALIVE double sw_model_parameters(int m) {
   return guarded([&] { return static_cast<double>(model_at(m)->parameter_count()); }, -1.0);
+}
+
+EMSCRIPTEN_KEEPALIVE double sw_model_weight_bytes(int m) {
+  return guarded([&] { return static_cast<double>(model_at(m)->weight_bytes()); }, -1.0);
 }
 
 // --- sessions: one autoregressive run at a time -------------------------------------------------------

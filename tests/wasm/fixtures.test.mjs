@@ -18,10 +18,20 @@ const NAMES = [
   'decoder_only_prenorm_gelu',
   'decoder_only_postnorm_relu',
 ];
+// Every fixture as the module loads it by default (which dequantizes the Q8 fixture's small matrices
+// to float32), and the Q8 one also with its matrices kept int8, and mixed: in_proj [48, 16] int8, the
+// other matrices (at most 384 weights) float32. As tests/fixtures.cpp's loadings().
+const Q8 = 'prenorm_gelu_learned_tied_q8';
+const LOADINGS = [
+  ...NAMES.map((name) => ({ name, label: name })),
+  { name: Q8, options: { dequantizeUpTo: 0 }, label: `${Q8} (int8 matrices)` },
+  { name: Q8, options: { dequantizeUpTo: 384 }, label: `${Q8} (in_proj int8, the other matrices float32)` },
+];
 // Same tolerance as tests/test_parity.cpp (the SIMD kernels sum in another order than Eigen and BLAS).
 const TOLERANCE = 1e-5;
 
-const loadFixture = (name) => Stepwise.load(readFileSync(new URL(`${name}.safetensors`, FIXTURES)), { name });
+const loadFixture = (name, options = {}) =>
+  Stepwise.load(readFileSync(new URL(`${name}.safetensors`, FIXTURES)), { name, ...options });
 const golden = (name) => JSON.parse(readFileSync(new URL(`${name}.golden.json`, FIXTURES), 'utf8'));
 
 // The case's input as text, and its target (after <s>) as text.
@@ -42,9 +52,9 @@ function maxDiff(expectedRows, actual, width) {
   return worst;
 }
 
-for (const name of NAMES) {
-  test(`${name}: teacher-forced pass matches PyTorch with and without the mask`, async () => {
-    const model = await loadFixture(name);
+for (const { name, options, label } of LOADINGS) {
+  test(`${label}: teacher-forced pass matches PyTorch with and without the mask`, async () => {
+    const model = await loadFixture(name, options);
     for (const c of golden(name).cases) {
       const { input, target } = texts(model, c);
       for (const key of ['masked', 'unmasked']) {
@@ -65,8 +75,8 @@ for (const name of NAMES) {
     model.dispose();
   });
 
-  test(`${name}: stepping gives PyTorch's rows and greedy tokens`, async () => {
-    const model = await loadFixture(name);
+  test(`${label}: stepping gives PyTorch's rows and greedy tokens`, async () => {
+    const model = await loadFixture(name, options);
     for (const c of golden(name).cases) {
       const { input } = texts(model, c);
       const run = model.start(input);
@@ -91,10 +101,38 @@ for (const name of NAMES) {
   });
 }
 
+// The engine's default in WebAssembly: int8 matrices small enough to run faster as float32 are dequantized
+// (every matrix of the fixtures and of the shipped G2P model), larger ones stay int8.
+test('small int8 matrices are dequantized at load, unless dequantizeUpTo says otherwise', async () => {
+  const held = async (options) => {
+    const model = await loadFixture(Q8, options);
+    const bytes = model.weightBytes;
+    model.dispose();
+    return bytes;
+  };
+  const [byDefault, int8, mixed, float32] = await Promise.all([{}, { dequantizeUpTo: 0 }, { dequantizeUpTo: 384 }, { dequantizeUpTo: Infinity }].map(held));
+  assert.equal(byDefault, float32);
+  assert.ok(int8 < mixed && mixed < float32, `${int8} < ${mixed} < ${float32}`);
+  const g2p = readFileSync(new URL('../../weights/g2p-cmudict.safetensors', import.meta.url));
+  const model = await Stepwise.load(g2p, { name: 'g2p-cmudict.safetensors' });
+  const kept = await Stepwise.load(g2p, { name: 'g2p-cmudict.safetensors', dequantizeUpTo: 0 });
+  // 1.4 M parameters, all but ~20 k of them in matrices: ~4 bytes each as float32, ~1 as int8
+  assert.ok(model.weightBytes > 3.5 * model.parameters, `${model.weightBytes} bytes for ${model.parameters} parameters`);
+  assert.ok(kept.weightBytes < 1.2 * kept.parameters, `${kept.weightBytes} bytes for ${kept.parameters} parameters`);
+  model.dispose();
+  kept.dispose();
+  for (const bad of [-1, 1.5, '384', null, NaN]) {
+    await assert.rejects(loadFixture(Q8, { dequantizeUpTo: bad }), {
+      name: 'StepwiseError',
+      message: /^option dequantizeUpTo must be a whole number >= 0 or Infinity, got /,
+    });
+  }
+});
+
 test('the stepped rows equal the teacher-forced rows of the same sequence', async () => {
   let compared = 0;
-  for (const name of NAMES) {
-    const model = await loadFixture(name);
+  for (const { name, options } of LOADINGS) {
+    const model = await loadFixture(name, options);
     for (const c of golden(name).cases) {
       const { input } = texts(model, c);
       const run = model.start(input);

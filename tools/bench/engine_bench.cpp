@@ -36,7 +36,8 @@ json describe(const Model& model) {
           {"target_vocab", c.target_vocab.size()},
           {"max_source_len", c.max_source_len},
           {"max_target_len", c.max_target_len},
-          {"parameters", model.parameter_count()}};
+          {"parameters", model.parameter_count()},
+          {"weight_bytes", model.weight_bytes()}};  // as held in memory: int8 matrices, or dequantized (LoadOptions)
 }
 
 // Floating-point operations of one decoder step whose self-attention reads `keys` cached positions and
@@ -108,6 +109,12 @@ json positions_benchmark(const Model& model, const std::vector<int>& source, con
 }
 
 }  // namespace
+
+LoadOptions load_options(const json& options) {
+  LoadOptions load;
+  if (options.contains("dequantize_up_to")) load.dequantize_up_to = options["dequantize_up_to"].get<long>();
+  return load;
+}
 
 json run_engine_benchmark(const std::shared_ptr<const Model>& model, const json& options) {
   const ModelConfig& c = model->config();

@@ -24,8 +24,9 @@ int main(int argc, char** argv) {
     if (!in) throw stepwise::Error("cannot open options file '" + options_path + "'");
     std::stringstream text;
     text << in.rdbuf();
-    const auto model = stepwise::Model::load_file(model_path);
-    std::cout << stepwise::bench::run_engine_benchmark(model, nlohmann::json::parse(text.str())).dump() << '\n';
+    const nlohmann::json options = nlohmann::json::parse(text.str());
+    const auto model = stepwise::Model::load_file(model_path, stepwise::bench::load_options(options));
+    std::cout << stepwise::bench::run_engine_benchmark(model, options).dump() << '\n';
   } catch (const std::exception& e) {
     std::cerr << "stepwise_bench: " << e.what() << '\n';
     return 1;

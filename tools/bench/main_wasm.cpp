@@ -1,7 +1,7 @@
 // The engine benchmark as a WebAssembly module (build-wasm/stepwise-bench.js), for Node and Chromium:
 //
 //   const M = await createStepwiseBench();
-//   bench_load(bytes, size) -> 0 | -1;  bench_run(options_json) -> results JSON (or {"error": ...})
+//   bench_load(bytes, size, options_json) -> "" | the error;  bench_run(options_json) -> results JSON (or {"error": ...})
 //
 // The same engine_bench.cpp as the native stepwise_bench, so both sides run identical work.
 #include <emscripten/emscripten.h>
@@ -20,9 +20,10 @@ extern "C" {
 
 EMSCRIPTEN_KEEPALIVE const char* bench_kernels() { return stepwise::kernels::name(); }
 
-EMSCRIPTEN_KEEPALIVE const char* bench_load(const uint8_t* bytes, int size) {
+EMSCRIPTEN_KEEPALIVE const char* bench_load(const uint8_t* bytes, int size, const char* options) {
   try {
-    model = stepwise::Model::load_bytes(bytes, static_cast<size_t>(size), "model");
+    model = stepwise::Model::load_bytes(bytes, static_cast<size_t>(size), "model",
+                                        stepwise::bench::load_options(nlohmann::json::parse(options)));
     result.clear();
   } catch (const std::exception& e) {
     result = e.what();
