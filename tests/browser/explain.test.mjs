@@ -318,7 +318,12 @@ test('the tree: hovering a node gives its numbers; screenshot docs/beam-tree.png
   await winner.scrollIntoViewIfNeeded();
   await winner.hover();
   const text = await tooltip(page);
-  assert.match(text, /^HH EH1 L OW0 <\/s>\nstep 5 · finished: it chose <\/s> · the winner\nscore = log p \/ length\s*α\s*= −0\.416 \/ 5\s*1\s*= −0\.083/);
+  // the winner's numbers, as the decoder computed them (the snapshot's hypotheses at step 5)
+  const won = (await state(page)).beams.steps[4].finished.find((h) => h.tokens.join(' ') === 'HH EH1 L OW0 </s>');
+  const f3 = (x) => x.toFixed(3).replace(/^-/, '−');
+  const tip = new RegExp(`^HH EH1 L OW0 </s>\\nstep 5 · finished: it chose </s> · the winner\\nscore = log p / length\\s*α\\s*= ${f3(won.logProb)} / 5\\s*1\\s*= ${f3(won.score)}`);
+  assert.match(text, tip);
+  assert.ok(Math.abs(won.score - won.logProb / 5) < 1e-6, `α = 1: the score is log p over the length: ${won.score} vs ${won.logProb} / 5`);
   assert.match(text, /end of sequence/);
   // a phoneme in the beams table explains itself
   await page.locator('#beams [data-phoneme="EH1"]').first().hover();

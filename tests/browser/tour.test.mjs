@@ -197,7 +197,11 @@ test('every stop from the card: its state, its callout, and the experiment its q
   // 4. encoder-decoder attention: layer 2, head 3 reads p while layer 3, head 2 reads h: "ph" -> F
   await page.click('#tour-next');
   ({ c, s } = await checkStop(page, 4));
-  assert.match(c.callout, /^Writing F for phoenix, layer 3, head 2 puts 0\.96 on h\.$/);
+  const onH = c.callout.match(/^Writing F for phoenix, layer 3, head 2 puts (\d\.\d\d) on h\.$/);
+  assert.ok(onH, c.callout);
+  await page.click('.thumb[aria-label="layer 3, head 2"]');
+  s = await state(page);
+  assert.equal(onH[1], f2(s.drawn.rows[0][s.input.indexOf('h')]), 'the callout names the drawn cell');
   await page.click('.thumb[aria-label="layer 2, head 3"]');
   s = await state(page);
   const row0 = s.drawn.rows[0];
@@ -245,16 +249,18 @@ test('every stop from the card: its state, its callout, and the experiment its q
   assert.equal(s.output, 'K W IY1');
   assert.ok(c.answer.startsWith('K W IY1. After K it chose W, its top choice'), c.answer);
 
-  // 8. greedy vs beam search: greedy writes K W IY1, which beam search ranks second
+  // 8. greedy vs beam search: greedy writes K W IY1, which beam search ranks below the dictionary's K Y UW1
   await page.click('#tour-next');
   ({ c, s } = await checkStop(page, 8));
-  assert.deepEqual(s.beams.results.slice(0, 2), ['K Y UW1', 'K W IY1']);
+  assert.equal(s.beams.results[0], 'K Y UW1');
+  const rank = s.beams.results.indexOf('K W IY1');
+  assert.ok(rank >= 1, `beam search keeps greedy's output below its best: ${s.beams.results.join(', ')}`);
   assert.equal(await page.textContent('#tour-next'), 'Finish');
   await page.click('label[for="strategy-greedy"]');
   s = await state(page);
   assert.equal(s.done, true, 'greedy decodes to the end, as the question says');
   assert.equal(s.output, 'K W IY1');
-  assert.ok(c.answer.startsWith('K W IY1, ranked second by beam search (score −0.54'), c.answer);
+  assert.ok(c.answer.startsWith(`K W IY1, ranked ${['first', 'second', 'third', 'fourth', 'fifth'][rank]} by beam search (score −0.`), c.answer);
   assert.match(c.answer, /It is also the dictionary's pronunciation\.$/);
 
   // the answer is behind a disclosure, opened by the learner
