@@ -513,9 +513,9 @@ export function createActions(store) {
       const id = addModel(name, model, true);
       if (second) addModel(second, null, true);
       useModel(id);
-      // drawn as a step is: the big panels off screen wait until the frame that makes the page interactive
-      // (Step enabled) is painted (web/offscreen.js)
-      render({ offscreenLater: true });
+      // drawn as a step is, but the big panels off screen wait until the browser is idle after the frame
+      // that makes the page interactive (Step enabled) is painted (web/offscreen.js)
+      render({ offscreenLater: 'idle' });
     },
 
     /** A decoder-only G2P model invents a word: from <s> alone, sampled with this seed, step by step. */

@@ -17,7 +17,7 @@ import { createUrlState } from './url_state.js';
 import { keepsKey } from './keys.js';
 import { warmUp } from './session.js';
 import { warmUpHeatmaps } from './heatmap.js';
-import { whenIdle } from './paint_timing.js';
+import { afterNextFrame, whenIdle } from './paint_timing.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -156,25 +156,35 @@ async function main() {
     const model = await Stepwise.load(builtin.bytes, { name: builtin.name });
     performance.mark('stepwise:model-loaded');
     if (link) actions.wordsArrived(await words);
+    // (which big panels are off screen, so that the first word draws only what is on screen: known from the
+    // first frame after the panels were made, usually long past by now)
+    await offscreen.observed();
     actions.startWith(builtin.name, model, secondModelName());  // a word at step 0, Step enabled
     performance.mark('stepwise:interactive');
     if (link) urlState.start();  // then what a shared link asks for
-    else {
-      testWords().then((arrived) => {
-        actions.wordsArrived(arrived);
-        urlState.start();
-      });
-    }
-    // the engine's and the drawing's code compiled and warm before the first step is asked for, in short
-    // pieces, each when the browser is idle: a click that comes meanwhile waits for one piece at most
-    const pieces = [() => warmUp(model, state.word || 'warm', 1), warmUpHeatmaps, () => warmUp(model, state.word || 'warm', 3)];
-    const warmNext = () => {
-      pieces.shift()();
-      if (pieces.length) whenIdle(warmNext);
-    };
-    whenIdle(warmNext);
-    const info = await Stepwise.info();
-    $('engine-info').textContent = `Engine ${info.version}, kernels ${info.kernels}; model ${builtin.name}, ${model.parameters.toLocaleString('en')} parameters.`;
+    // What the first view does not need waits until the frame that shows it is painted: the held-out words
+    // (read, then parsed: ~20 ms), the footer's line on the engine; then, each when the browser is idle, the
+    // panels off screen (web/offscreen.js) and the engine's and the drawing's code compiled and warm before
+    // the first step is asked for, in short pieces: a click that comes meanwhile waits for one piece at most.
+    afterNextFrame(() => {
+      if (!link) {
+        testWords().then((arrived) => {
+          actions.wordsArrived(arrived);
+          urlState.start();
+        });
+      }
+      const pieces = [
+        async () => {
+          const info = await Stepwise.info();
+          $('engine-info').textContent = `Engine ${info.version}, kernels ${info.kernels}; model ${builtin.name}, ${model.parameters.toLocaleString('en')} parameters.`;
+        },
+        () => warmUp(model, state.word || 'warm', 1), warmUpHeatmaps, () => warmUp(model, state.word || 'warm', 3)];
+      const warmNext = () => {
+        pieces.shift()();
+        if (pieces.length) whenIdle(warmNext);
+      };
+      whenIdle(warmNext);
+    });
   } catch (error) {
     actions.startFailed(`Could not load the built-in model. ${messageOf(error)}`);
     testWords().then((arrived) => actions.wordsArrived(arrived));

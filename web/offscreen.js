@@ -12,15 +12,25 @@
 // panel once, for the latest; panels compare with what they last drew (web/panels/util.js Memo), so
 // skipping the steps in between is the same as a scrubber jump.
 //
+// At start-up the first word is drawn the same way (store.render({ offscreenLater: 'idle' })), except that
+// the panels off screen wait for the browser to be idle after that frame, not only for the frame: the page's
+// first frame with Step enabled, and a click that follows it at once, come before them. Whether a panel is
+// off screen is known only from the observer's first report, in the first frame after the panels were made:
+// until then every panel counts as near (none is kept waiting on a guess), so the page waits for that report
+// (observed()) before drawing its first word.
+//
 // Any other change (a setting, a click in a panel, a word) draws every panel at once, as before. Not
 // gated: anything while the guided tour is open (its callout is placed over what the panels have
 // drawn), and every panel where there is no IntersectionObserver. flush() brings every waiting panel up
 // to date now (window.stepwiseState calls it: a snapshot describes what the page shows).
-import { afterNextFrame } from './paint_timing.js';
+import { afterNextFrame, whenIdle } from './paint_timing.js';
 
 export function createOffscreen(store, { margin = '0px' } = {}) {
   const gates = [];  // { element, panel, near, pending: [trace, selection] | null }
-  let scheduled = false;
+  let scheduled = false;      // a flush right after the next frame
+  let idleScheduled = false;  // a flush once the browser is idle after it
+  let reported;
+  const firstReport = new Promise((resolve) => (reported = resolve));
 
   const run = (gate) => {
     const args = gate.pending;
@@ -37,6 +47,7 @@ export function createOffscreen(store, { margin = '0px' } = {}) {
           if (gate.near) run(gate);
         }
       }
+      reported();
     }, { rootMargin: `${margin} 0px` })
     : null;
 
@@ -44,7 +55,16 @@ export function createOffscreen(store, { margin = '0px' } = {}) {
     for (const gate of gates) run(gate);
   };
 
-  const later = () => {
+  const later = (idle) => {
+    if (idle) {
+      if (idleScheduled) return;
+      idleScheduled = true;
+      afterNextFrame(() => whenIdle(() => {
+        idleScheduled = false;
+        flush();
+      }));
+      return;
+    }
     if (scheduled) return;
     scheduled = true;
     afterNextFrame(() => {
@@ -68,11 +88,20 @@ export function createOffscreen(store, { margin = '0px' } = {}) {
             panel.update(trace, selection);
           } else {
             gate.pending = [trace, selection];
-            later();
+            later(store.offscreenLater === 'idle');
           }
         },
       };
     },
     flush,
+    /**
+     * Resolves once the observer has said which panels are off screen (its first report, in the first
+     * frame after they were made), or after `timeout` ms (a page in a background tab makes no frames; its
+     * panels then all count as near), or at once where there is no observer.
+     */
+    observed(timeout = 250) {
+      if (!observer || gates.length === 0) return Promise.resolve();
+      return Promise.race([firstReport, new Promise((resolve) => setTimeout(resolve, timeout))]);
+    },
   };
 }

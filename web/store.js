@@ -77,12 +77,13 @@ export function createStore() {
       return panel;
     },
 
-    /** True while render() lets big panels off screen wait a frame (web/offscreen.js). */
+    /** While render() lets big panels off screen wait (web/offscreen.js): false, true or 'idle'. */
     offscreenLater: false,
 
     /**
      * Draws the state. `offscreenLater`: the big panels off screen may be drawn right after the next frame
-     * (a decoder step: Step, →, Play; the first word at start-up), so that frame comes sooner.
+     * (true: a decoder step, Step, →, Play), or once the browser is idle after it ('idle': the first word at
+     * start-up), so that frame comes sooner.
      */
     render({ offscreenLater = false } = {}) {
       const trace = store.trace;

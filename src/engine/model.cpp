@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -269,13 +270,22 @@ class Binder : public TensorSink {
   // dequantized weight the kernels' result stands for).
   void check_int8_magnitude(const Entry& e, const int8_t* q, const float* scale) const {
     const std::vector<int64_t>& shape = file_.tensors().at(e.name).shape;
+    const int64_t cols = shape[1];
     for (int64_t r = 0; r < shape[0]; ++r) {
-      const int8_t* row = q + r * shape[1];
-      int64_t largest = 0;
-      for (int64_t c = 1; c < shape[1]; ++c)
-        if (std::abs(int{row[c]}) > std::abs(int{row[largest]})) largest = c;
-      const float value = static_cast<float>(row[largest]) * scale[r];
-      if (!(std::fabs(value) <= kMaxWeight)) reject(e, r * shape[1] + largest, value);
+      const int8_t* row = q + r * cols;
+      // The row's extremes first, in a loop the compiler vectorizes (WebAssembly runs this once per load, in
+      // baseline code, where a compare-and-branch per weight cost ~40 ms over the G2P model's 1.4 M);
+      // the offending index is looked for only in a row that fails.
+      int8_t high = 0, low = 0;
+      for (int64_t c = 0; c < cols; ++c) {
+        high = std::max(high, row[c]);
+        low = std::min(low, row[c]);
+      }
+      const int largest_magnitude = std::max(int{high}, -int{low});
+      if (std::fabs(static_cast<float>(largest_magnitude) * scale[r]) <= kMaxWeight) continue;
+      int64_t largest = 0;  // the first value of that magnitude, as reported before
+      while (std::abs(int{row[largest]}) != largest_magnitude) ++largest;
+      reject(e, r * cols + largest, static_cast<float>(row[largest]) * scale[r]);
     }
   }
 

@@ -159,6 +159,8 @@ for (const way of ['http', 'file://']) {
     assert.equal(s.wordsLoaded, false, 'words.js is held back');
     assert.equal(s.ready, false, 'not ready (nothing left to load) before it arrives');
     assert.equal(s.steps, 0, 'a word at step 0');
+    // (asked for right after the frame that shows the page interactive: the request may reach us a moment later)
+    for (let waited = 0; waited < 5000 && !requests.some((u) => u.endsWith('/words.js')); waited += 50) await page.waitForTimeout(50);
     assert.ok(requests.some((u) => u.endsWith('/words.js')), 'asked for once the page is interactive');
     // Step works meanwhile
     await page.click('#step');
@@ -218,4 +220,62 @@ test('the built site: no words.js in index.html; the model\'s gzip twin next to 
   const twin = readFileSync(path.join(SITE, `${name}.gz`));
   assert.ok(twin.length < plain.length);
   assert.ok(gunzipSync(twin).equals(plain));
+});
+
+// Records, at the moment Step is enabled (the first word drawn), what some panels hold (before the page's scripts).
+function recordAtEnabled() {
+  const watch = new MutationObserver(() => {
+    const step = document.getElementById('step');
+    if (!step || step.disabled || window.atEnabled) return;
+    window.atEnabled = {
+      diagram: document.querySelectorAll('#diagram *').length,
+      thumbnails: document.querySelectorAll('#head-grid canvas').length,
+      title: document.getElementById('view-title').textContent,
+      kv: document.getElementById('kv-title').textContent,
+    };
+    watch.disconnect();
+  });
+  watch.observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['disabled'] });
+}
+
+// Two idle periods of the page's, without reading window.stepwiseState (which draws whatever waits).
+const idle = (page) => page.evaluate(() => new Promise((resolve) => requestIdleCallback(() => requestIdleCallback(resolve))));
+
+test('start-up: the first word is drawn at once where it is seen, and in "Open the box" off screen once the browser is idle, as a page that shows it at once', async () => {
+  const open = async (height) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height } });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => ['error', 'warning'].includes(m.type()) && errors.push(m.text()));
+    await page.addInitScript(recordAtEnabled);
+    const words = holdWords();  // (their arrival draws every panel: only the wait for idle may, here)
+    await words.route(page);
+    await page.goto(server.url);
+    await stepEnabled(page);
+    await idle(page);
+    const atEnabled = await page.evaluate(() => window.atEnabled);
+    assert.equal(await page.evaluate(() => document.querySelectorAll('script[src="words.js"]').length), 1, 'words.js asked for, held back');
+    return { context, page, errors, words, atEnabled };
+  };
+  const top = await open(800);    // Open the box below the fold
+  const tall = await open(4000);  // everything in the window
+  for (const { atEnabled } of [top, tall]) {
+    assert.ok(atEnabled.diagram > 20, 'the decoder block drawn with Step enabled');
+    assert.equal(atEnabled.thumbnails, 15, '3 layers × (4 heads + mean)');
+    assert.equal(atEnabled.title, 'Masked self-attention · layer 3, mean of 4 heads');
+  }
+  assert.match(tall.atEnabled.kv, /^The KV cache · layer \d$/, 'on screen: drawn with the first word');
+  // off screen, drawn when idle: the same as the page that drew it at once (read without stepwiseState)
+  const box = (page) => page.$eval('#open-box', (node) => node.innerHTML);
+  const [offScreen, onScreen] = [await box(top.page), await box(tall.page)];
+  assert.equal(await top.page.textContent('#kv-title'), tall.atEnabled.kv);
+  assert.ok(offScreen.includes('torch'), 'the code panel is drawn');
+  assert.equal(offScreen, onScreen);
+  for (const s of [top, tall]) {
+    s.words.release();
+    assert.equal((await state(s.page)).steps, 0);
+    assert.deepEqual(s.errors, []);
+    await s.context.close();
+  }
 });

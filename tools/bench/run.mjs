@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { coldMarkdown, measureColdStart } from './cold.mjs';
+import { COLD_CHROMIUM_ARGS, coldMarkdown, measureColdStart } from './cold.mjs';
 import { mergeRuns, measurePaint, paintMet, paintTable, PAINT_WORDS, SCENARIOS } from './paint.mjs';
 import { serveFiles } from './server.mjs';
 
@@ -32,7 +32,7 @@ const at = (...p) => path.resolve(ROOT, ...p);
 const PYTHON = '/usr/bin/python3';  // Debian's, the one with torch (PLATFORM.md)
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run'];
+  '--disable-sync', '--no-first-run', ...COLD_CHROMIUM_ARGS];  // (cold.mjs says why)
 
 // ------------------------------------------------------------------------------------------- settings
 
