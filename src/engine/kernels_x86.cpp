@@ -7,7 +7,7 @@
 // Both take four weight rows at a time, so each loaded piece of x feeds four products, with vector
 // accumulators per row; the columns left over past the last full vector are summed in scalar code.
 // For a few input rows at once (linear_rows_q8, n <= 16: the encoder, the cross-attention keys and values)
-// AVX2 widens each weight once for a group of input rows instead of once per row.
+// each weight is widened once for a group of input rows (AVX2: 3, SSE2: 2) instead of once per row.
 // tests/test_kernels.cpp holds both to kernels::eigen, the reference.
 #include "kernels.h"
 
@@ -89,6 +89,34 @@ void rows(const int8_t* W, const float* scale, const float* b, const float* x, f
   finish_rows(sums, tails, scale, b, y, r);
 }
 
+// Rows [r, r + 4) of Y for the 2 input rows at x[0], x[1]: each 16 weights are widened once and feed both
+// products (8 accumulators, 4 widened vectors: 14 of the 16 registers with the two products in flight).
+void four_rows_of_two(const int8_t* W, const float* scale, const float* b, const float* const* x, float* const* y, int r,
+                      int cols) {
+  const int8_t* w[4];
+  for (int j = 0; j < 4; ++j) w[j] = W + static_cast<long>(r + j) * cols;
+  __m128 acc[2][4];
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 4; ++j) acc[i][j] = _mm_setzero_ps();
+  int c = 0;
+  for (; c + 16 <= cols; c += 16)
+    for (int j = 0; j < 4; ++j) {
+      __m128 wv[4];
+      widen16(w[j] + c, wv);
+      for (int i = 0; i < 2; ++i) {
+        const float* xi = x[i] + c;
+        const __m128 s = _mm_add_ps(_mm_add_ps(_mm_mul_ps(wv[0], _mm_loadu_ps(xi)), _mm_mul_ps(wv[1], _mm_loadu_ps(xi + 4))),
+                                    _mm_add_ps(_mm_mul_ps(wv[2], _mm_loadu_ps(xi + 8)), _mm_mul_ps(wv[3], _mm_loadu_ps(xi + 12))));
+        acc[i][j] = _mm_add_ps(acc[i][j], s);
+      }
+    }
+  for (int i = 0; i < 2; ++i) {
+    float sums[4], tails[4];
+    for (int j = 0; j < 4; ++j) sums[j] = horizontal_sum(acc[i][j]), tails[j] = scalar_tail(w[j], x[i], c, cols);
+    finish_rows(sums, tails, scale, b, y[i], r);
+  }
+}
+
 }  // namespace
 
 void matvec_q8(const int8_t* W, const float* scale, const float* b, const float* x, float* y, int rows_, int cols) {
@@ -100,8 +128,16 @@ void matvec_q8(const int8_t* W, const float* scale, const float* b, const float*
 void linear_rows_q8(const float* X, int n, const int8_t* W, const float* scale, const float* b, float* Y, int rows_,
                     int cols) {
   if (n > kRowsForGemm) return eigen::linear_rows_q8(X, n, W, scale, b, Y, rows_, cols);
-  for (int i = 0; i < n; ++i)
-    matvec_q8(W, scale, b, X + static_cast<long>(i) * cols, Y + static_cast<long>(i) * rows_, rows_, cols);
+  // Input rows in pairs, each 16 weights widened once per pair; an odd last row as a matrix-vector product.
+  const float* x[kRowsForGemm];
+  float* y[kRowsForGemm];
+  for (int i = 0; i < n; ++i) x[i] = X + static_cast<long>(i) * cols, y[i] = Y + static_cast<long>(i) * rows_;
+  int r = 0;
+  for (; r + 4 <= rows_; r += 4)
+    for (int i = 0; i + 2 <= n; i += 2) four_rows_of_two(W, scale, b, x + i, y + i, r, cols);
+  for (; r < rows_; ++r)
+    for (int i = 0; i + 2 <= n; i += 2) rows<1>(W, scale, b, x[i], y[i], r, cols), rows<1>(W, scale, b, x[i + 1], y[i + 1], r, cols);
+  if (n % 2) matvec_q8(W, scale, b, x[n - 1], y[n - 1], rows_, cols);
 }
 
 }  // namespace sse2
