@@ -154,10 +154,14 @@ TEST_CASE("every native int8 kernel matches the reference", "[kernels][q8]") {
         std::fill(zero_bias.b.begin(), zero_bias.b.end(), 0.0f);
         require_close(zero_bias, 1, no_bias, want_no_bias, integers);
       }
-    // linear_rows_q8: the row-by-row path (n <= 16) and the blocked GEMM (n > 16)
+    // linear_rows_q8: the path for a few input rows (n <= 16: every n, so every grouping of the input
+    // rows and its remainder) and the blocked GEMM (n > 16); row counts not a multiple of 4 and column
+    // counts with every remainder of 8 and 16.
     for (bool integers : {true, false})
-      for (int n : {1, 2, 5, 16, 17, 33})
-        for (const auto& [rows, cols] : {std::pair{9, 17}, std::pair{72, 128}, std::pair{130, 65}, std::pair{384, 128}, std::pair{37, 700}}) {
+      for (int n : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 33})
+        for (const auto& [rows, cols] : {std::pair{1, 1}, std::pair{3, 7}, std::pair{5, 8}, std::pair{9, 17}, std::pair{6, 23},
+                                         std::pair{13, 31}, std::pair{72, 128}, std::pair{130, 65}, std::pair{384, 128},
+                                         std::pair{37, 700}}) {
           INFO(k.name << " linear_rows_q8 n " << n << ", " << rows << "x" << cols << (integers ? " integers" : " floats"));
           const Q8Case c(rows, cols, n, integers, rng);
           std::vector<float> got(static_cast<size_t>(n) * rows, NAN), want(static_cast<size_t>(n) * rows, NAN);
