@@ -17,6 +17,18 @@ set_tests_properties(cli.trace PROPERTIES PASS_REGULAR_EXPRESSION "\"steps\":\\[
 add_test(NAME cli.trace_decoder_only COMMAND ${CLI} trace --model ${FIX}/decoder_only_prenorm_gelu.safetensors "A B")
 set_tests_properties(cli.trace_decoder_only PROPERTIES PASS_REGULAR_EXPRESSION "\"self_attention\"")
 
+# STEPWISE_MAX_ISA caps the native int8 kernels; `info` names the ones that run, and a value that is not a
+# tier is reported and ignored.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+  add_test(NAME cli.info_max_isa COMMAND ${CMAKE_COMMAND} -E env STEPWISE_MAX_ISA=sse2
+           ${CLI} info --model ${FIX}/postnorm_relu_sinusoidal.safetensors)
+  set_tests_properties(cli.info_max_isa PROPERTIES PASS_REGULAR_EXPRESSION "kernels +eigen \\+ q8-sse2\n")
+  add_test(NAME cli.info_bad_max_isa COMMAND ${CMAKE_COMMAND} -E env STEPWISE_MAX_ISA=avx9000
+           ${CLI} info --model ${FIX}/postnorm_relu_sinusoidal.safetensors)
+  set_tests_properties(cli.info_bad_max_isa PROPERTIES PASS_REGULAR_EXPRESSION
+                       "STEPWISE_MAX_ISA=avx9000 is not one of sse2, avx2, avx512. ignored .using avx")
+endif()
+
 # Hostile requests on hostile models (tests/make_hostile_models.cpp writes them before these tests):
 # memory is sized for the request and refused past the budget.
 set(DEEP ${HOSTILE}/deep.safetensors)

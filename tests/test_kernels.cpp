@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -81,6 +82,8 @@ std::vector<NativeQ8> native_q8_kernels() {
 #if defined(STEPWISE_KERNELS_X86)
   list.push_back({"sse2", kernels::sse2::matvec_q8, kernels::sse2::linear_rows_q8});
   if (kernels::avx2::supported()) list.push_back({"avx2", kernels::avx2::matvec_q8, kernels::avx2::linear_rows_q8});
+  if (kernels::avx512::supported())
+    list.push_back({"avx512", kernels::avx512::matvec_q8, kernels::avx512::linear_rows_q8});
 #endif
   return list;
 }
@@ -184,7 +187,15 @@ TEST_CASE("kernels::matvec runs a matrix in the form it has; name() says which i
   require_close(c, 1, from_q8, from_f32, false);
   const std::string name = kernels::name();
 #if defined(STEPWISE_KERNELS_X86)
-  CHECK(name == (kernels::avx2::supported() ? "eigen + q8-avx2" : "eigen + q8-sse2"));
+  // The best tier the CPU has, capped by STEPWISE_MAX_ISA when set (ctest also runs this with each cap).
+  const std::vector<std::string> tiers = {"sse2", "avx2", "avx512"};
+  size_t best = kernels::avx512::supported() ? 2 : kernels::avx2::supported() ? 1 : 0;
+  const char* cap = std::getenv("STEPWISE_MAX_ISA");
+  if (cap && *cap) {
+    const auto at = std::find(tiers.begin(), tiers.end(), std::string(cap));
+    if (at != tiers.end()) best = std::min(best, static_cast<size_t>(at - tiers.begin()));
+  }
+  CHECK(name == "eigen + q8-" + tiers[best]);
 #else
   CHECK(name == "eigen + q8-eigen");
 #endif

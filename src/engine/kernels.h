@@ -11,8 +11,8 @@
 // the small ones are dequantized to float32 at load instead: kDequantizeUpTo below says why.) The `_q8` kernels
 // widen each weight to float32 as they go and accumulate in float32:
 //   y[r] = scale[r] * sum_c W[r, c] x[c] + b[r]
-// Natively they are SSE2 (`sse2::`, every x86-64) or AVX2 + FMA (`avx2::`, chosen at run time when the
-// CPU has it; kernels_x86.cpp); in WebAssembly `simd::`.
+// Natively they are SSE2 (`sse2::`, every x86-64), AVX2 + FMA (`avx2::`) or AVX-512 (`avx512::`), the best
+// the CPU has, chosen at run time (kernels_x86.cpp); in WebAssembly `simd::`.
 #pragma once
 
 #include <cstdint>
@@ -85,15 +85,23 @@ void matvec_q8(const int8_t* W, const float* scale, const float* b, const float*
 void linear_rows_q8(const float* X, int n, const int8_t* W, const float* scale, const float* b, float* Y, int rows,
                     int cols);
 }  // namespace avx2
-// The int8 kernels this CPU runs: avx2:: when supported, else sse2:: (decided once, at the first call).
+namespace avx512 {
+bool supported();  // the CPU has AVX-512 F, BW, VL and DQ, and FMA (and the OS saves their registers)
+void matvec_q8(const int8_t* W, const float* scale, const float* b, const float* x, float* y, int rows, int cols);
+void linear_rows_q8(const float* X, int n, const int8_t* W, const float* scale, const float* b, float* Y, int rows,
+                    int cols);
+}  // namespace avx512
+// The int8 kernels this CPU runs: the best of avx512::, avx2:: and sse2:: it supports, capped by the
+// environment variable STEPWISE_MAX_ISA (sse2, avx2 or avx512) when set; decided once, at the first call.
 namespace x86 {
 void matvec_q8(const int8_t* W, const float* scale, const float* b, const float* x, float* y, int rows, int cols);
 void linear_rows_q8(const float* X, int n, const int8_t* W, const float* scale, const float* b, float* Y, int rows,
                     int cols);
+const char* name();  // "eigen + q8-avx512", "eigen + q8-avx2" or "eigen + q8-sse2"
 }  // namespace x86
 namespace active = eigen;
 namespace active_q8 = x86;
-inline const char* name() { return avx2::supported() ? "eigen + q8-avx2" : "eigen + q8-sse2"; }
+inline const char* name() { return x86::name(); }
 // Natively the int8 kernels beat Eigen's float32 product at every size measured (the G2P model's step: 50 us
 // with its matrices int8 and AVX2, 100 us dequantized): nothing is dequantized.
 constexpr long kDequantizeUpTo = 0;

@@ -39,6 +39,7 @@ std::vector<Kernel> kernel_list() {
 #elif defined(STEPWISE_KERNELS_X86)
   list.push_back({"q8-sse2", true, nullptr, kernels::sse2::matvec_q8});
   if (kernels::avx2::supported()) list.push_back({"q8-avx2", true, nullptr, kernels::avx2::matvec_q8});
+  if (kernels::avx512::supported()) list.push_back({"q8-avx512", true, nullptr, kernels::avx512::matvec_q8});
 #else
   list.push_back({"q8-eigen", true, nullptr, kernels::eigen::matvec_q8});
 #endif

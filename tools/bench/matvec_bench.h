@@ -1,6 +1,6 @@
 // The machine's ceiling for the decoder step's main cost: y = W x + b on row-major float32 weights,
 // timed for every kernel the build has (kernels::eigen; kernels::simd in WebAssembly SIMD builds), and
-// the same product over the weights quantized to int8 with per-row scales (q8-sse2 and q8-avx2 natively,
+// the same product over the weights quantized to int8 with per-row scales (q8-sse2, q8-avx2 and q8-avx512 natively,
 // q8-simd128 in WebAssembly).
 #pragma once
 
