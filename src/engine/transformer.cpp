@@ -18,15 +18,24 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 // ---------------------------------------------------------------------------------------------------
 // Row operations shared by both forms
 
+// sum_i f(x[i]) in double, as four interleaved partial sums: four independent chains of additions, where
+// one chain would wait on each addition's latency (layer_norm's moments were ~6 % of a G2P conversion).
+template <typename F>
+double sum_in_double(const float* x, int n, F f) {
+  double part[4] = {0.0, 0.0, 0.0, 0.0};
+  int i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int k = 0; k < 4; ++k) part[k] += f(static_cast<double>(x[i + k]));
+  for (; i < n; ++i) part[0] += f(static_cast<double>(x[i]));
+  return (part[0] + part[1]) + (part[2] + part[3]);
+}
+
 // [box: layer-norm]
 // nn.LayerNorm over one row of d values: (x - mean) / sqrt(var + eps) * gamma + beta (biased variance).
 // The moments are accumulated in double, so they are at least as exact as PyTorch's.
 void layer_norm(const float* x, const LayerNorm& norm, int d, float eps, float* y) {
-  double mean = 0.0, var = 0.0;
-  for (int i = 0; i < d; ++i) mean += x[i];
-  mean /= d;
-  for (int i = 0; i < d; ++i) var += (x[i] - mean) * (x[i] - mean);
-  var /= d;
+  const double mean = sum_in_double(x, d, [](double v) { return v; }) / d;
+  const double var = sum_in_double(x, d, [mean](double v) { return (v - mean) * (v - mean); }) / d;
   const float rstd = static_cast<float>(1.0 / std::sqrt(var + eps));
   const float m = static_cast<float>(mean);
   for (int i = 0; i < d; ++i) y[i] = (x[i] - m) * rstd * norm.gamma[i] + norm.beta[i];
