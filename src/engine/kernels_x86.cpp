@@ -3,10 +3,11 @@
 // from memory once per token; as int8 they are a quarter of the bytes of float32.
 //
 // Three versions of the same loop: SSE2, which every x86-64 CPU has (the build sets no -march), AVX2 + FMA
-// and AVX-512, each compiled for its target with a function attribute; the best one the CPU has is chosen
-// at run time (x86:: below; STEPWISE_MAX_ISA caps it). All take four weight rows at a time, so each loaded
-// piece of x feeds four products, with vector accumulators per row; SSE2 and AVX2 sum the columns left
-// over past the last full vector in scalar code, AVX-512 with masked loads.
+// and AVX-512, each compiled for its instruction set with a function attribute; the best one the CPU has
+// is chosen at run time (x86:: below; STEPWISE_MAX_ISA caps it).
+// All take several weight rows at a time (4; AVX-512: 8), so each loaded piece of x feeds several
+// products, with vector accumulators per row; SSE2 and AVX2 sum the columns left over past the last full
+// vector in scalar code, AVX-512 with masked loads.
 // For a few input rows at once (linear_rows_q8, n <= 16: the encoder, the cross-attention keys and values)
 // each weight is widened once for a group of input rows (SSE2: 2, AVX2: 3, AVX-512: up to 6) instead of
 // once per row. tests/test_kernels.cpp holds every version to kernels::eigen, the reference.
@@ -173,49 +174,52 @@ STEPWISE_AVX2 inline __m128 horizontal_sums(__m256 a0, __m256 a1, __m256 a2, __m
   return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
 }
 
-// acc0[j] + acc1[j]: lane-wise partial sums of row j . x over the columns in whole steps of 8 (j < NR);
-// returns the first column not covered.
-template <int NR>
-STEPWISE_AVX2 inline int row_sums(const int8_t* const* w, const float* x, int cols, __m256 (&acc)[NR]) {
-  __m256 acc1[NR];
+// Rows [r, r + NR) of y (NR = 4 or 1): two accumulators per row (the FMA's latency needs about eight
+// independent sums in flight), 16 columns a step; the four rows' sums reduced together, y = scale * sum + b.
+// kTail: the columns past the last 16 (8 more as a vector, the rest in scalar code); a separate instance,
+// because with those branches in the function GCC keeps the accumulators in memory (a quarter slower),
+// and the models' widths are multiples of 16.
+template <int NR, bool kTail>
+STEPWISE_AVX2 void rows(const int8_t* W, const float* scale, const float* b, const float* x, float* y, int r,
+                        int cols) {
+  const int8_t* w = W + static_cast<long>(r) * cols;
+  __m256 acc[NR], acc1[NR];
   for (int j = 0; j < NR; ++j) acc[j] = acc1[j] = _mm256_setzero_ps();
   int c = 0;
   for (; c + 16 <= cols; c += 16) {
     const __m256 x0 = _mm256_loadu_ps(x + c), x1 = _mm256_loadu_ps(x + c + 8);
     for (int j = 0; j < NR; ++j) {
-      acc[j] = _mm256_fmadd_ps(widen8(w[j] + c), x0, acc[j]);
-      acc1[j] = _mm256_fmadd_ps(widen8(w[j] + c + 8), x1, acc1[j]);
+      acc[j] = _mm256_fmadd_ps(widen8(w + static_cast<long>(j) * cols + c), x0, acc[j]);
+      acc1[j] = _mm256_fmadd_ps(widen8(w + static_cast<long>(j) * cols + c + 8), x1, acc1[j]);
     }
   }
-  if (c + 8 <= cols) {
-    const __m256 x0 = _mm256_loadu_ps(x + c);
-    for (int j = 0; j < NR; ++j) acc[j] = _mm256_fmadd_ps(widen8(w[j] + c), x0, acc[j]);
-    c += 8;
+  float tails[NR] = {};
+  if constexpr (kTail) {
+    if (c + 8 <= cols) {
+      const __m256 x0 = _mm256_loadu_ps(x + c);
+      for (int j = 0; j < NR; ++j) acc[j] = _mm256_fmadd_ps(widen8(w + static_cast<long>(j) * cols + c), x0, acc[j]);
+      c += 8;
+    }
+    for (int j = 0; j < NR; ++j) tails[j] = scalar_tail(w + static_cast<long>(j) * cols, x, c, cols);
   }
   for (int j = 0; j < NR; ++j) acc[j] = _mm256_add_ps(acc[j], acc1[j]);
-  return c;
+  if constexpr (NR == 4) {
+    __m128 out = _mm_mul_ps(_mm_loadu_ps(scale + r),
+                            _mm_add_ps(horizontal_sums(acc[0], acc[1], acc[2], acc[3]), _mm_loadu_ps(tails)));
+    if (b) out = _mm_add_ps(out, _mm_loadu_ps(b + r));
+    _mm_storeu_ps(y + r, out);
+  } else {
+    static_assert(NR == 1, "4 or 1 rows");
+    y[r] = scale[r] * (horizontal_sum(acc[0]) + tails[0]) + (b ? b[r] : 0.0f);
+  }
 }
 
-// Rows [r, r + 4): their four sums reduced together and finished as one vector, y = scale * sum + b.
-STEPWISE_AVX2 void four_rows(const int8_t* W, const float* scale, const float* b, const float* x, float* y, int r, int cols) {
-  const int8_t* w[4];
-  for (int j = 0; j < 4; ++j) w[j] = W + static_cast<long>(r + j) * cols;
-  __m256 acc[4];
-  const int c = row_sums<4>(w, x, cols, acc);
-  __m128 sums = horizontal_sums(acc[0], acc[1], acc[2], acc[3]);
-  if (c < cols)
-    sums = _mm_add_ps(sums, _mm_setr_ps(scalar_tail(w[0], x, c, cols), scalar_tail(w[1], x, c, cols),
-                                        scalar_tail(w[2], x, c, cols), scalar_tail(w[3], x, c, cols)));
-  __m128 out = _mm_mul_ps(_mm_loadu_ps(scale + r), sums);
-  if (b) out = _mm_add_ps(out, _mm_loadu_ps(b + r));
-  _mm_storeu_ps(y + r, out);
-}
-
-STEPWISE_AVX2 void one_row(const int8_t* W, const float* scale, const float* b, const float* x, float* y, int r, int cols) {
-  const int8_t* w[1] = {W + static_cast<long>(r) * cols};
-  __m256 acc[1];
-  const int c = row_sums<1>(w, x, cols, acc);
-  y[r] = scale[r] * (horizontal_sum(acc[0]) + scalar_tail(w[0], x, c, cols)) + (b ? b[r] : 0.0f);
+template <bool kTail>
+STEPWISE_AVX2 void matvec_rows(const int8_t* W, const float* scale, const float* b, const float* x, float* y, int rows_,
+                               int cols) {
+  int r = 0;
+  for (; r + 4 <= rows_; r += 4) rows<4, kTail>(W, scale, b, x, y, r, cols);
+  for (; r < rows_; ++r) rows<1, kTail>(W, scale, b, x, y, r, cols);
 }
 
 // Rows [r, r + 4) of Y for the NI input rows at x[0..NI): each 8 weights are widened once and feed NI
@@ -256,9 +260,10 @@ bool supported() {
 
 STEPWISE_AVX2 void matvec_q8(const int8_t* W, const float* scale, const float* b, const float* x, float* y, int rows_,
                              int cols) {
-  int r = 0;
-  for (; r + 4 <= rows_; r += 4) four_rows(W, scale, b, x, y, r, cols);
-  for (; r < rows_; ++r) one_row(W, scale, b, x, y, r, cols);
+  if (cols % 16)
+    matvec_rows<true>(W, scale, b, x, y, rows_, cols);
+  else
+    matvec_rows<false>(W, scale, b, x, y, rows_, cols);
 }
 
 STEPWISE_AVX2 void linear_rows_q8(const float* X, int n, const int8_t* W, const float* scale, const float* b, float* Y,
@@ -277,7 +282,7 @@ STEPWISE_AVX2 void linear_rows_q8(const float* X, int n, const int8_t* W, const 
     for (; n - i >= 2; i += 2) four_rows_of_many<2>(W, scale, b, x + i, y + i, r, cols);
   }
   for (; r < rows_; ++r)
-    for (int i = 0; i < n; ++i) one_row(W, scale, b, x[i], y[i], r, cols);
+    for (int i = 0; i < n; ++i) rows<1, true>(W, scale, b, x[i], y[i], r, cols);
 }
 
 }  // namespace avx2
@@ -293,7 +298,9 @@ STEPWISE_AVX2 void linear_rows_q8(const float* X, int n, const int8_t* W, const 
 // -Wuninitialized reports at every use (GCC bug 105593, fixed in GCC 13): silenced for this section only.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #define STEPWISE_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
 namespace avx512 {
 
@@ -310,7 +317,7 @@ STEPWISE_AVX512 inline __m512 widen_first(const int8_t* p, __mmask16 lanes) {
   return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, p)));
 }
 // The first `count` (< 16) lanes.
-inline __mmask16 first_lanes(int count) { return static_cast<__mmask16>((1u << count) - 1u); }
+STEPWISE_AVX512 inline __mmask16 first_lanes(int count) { return static_cast<__mmask16>((1u << count) - 1u); }
 
 // [sum of a0's lanes, sum of a1's, sum of a2's, sum of a3's].
 STEPWISE_AVX512 inline __m256 halves(__m512 v) {
@@ -322,11 +329,14 @@ STEPWISE_AVX512 inline __m128 horizontal_sums(__m512 a0, __m512 a1, __m512 a2, _
 }
 
 // [sum of a[0]'s lanes, ..., sum of a[7]'s]: a tree of shuffles and adds (24 instructions for 8 rows).
-STEPWISE_AVX512 inline __m256 horizontal_sums8(const __m512 (&a)[8]) {
+STEPWISE_AVX512 inline __m256 horizontal_sums8(__m512 a0, __m512 a1, __m512 a2, __m512 a3, __m512 a4, __m512 a5,
+                                               __m512 a6, __m512 a7) {
+  const __m512 a[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
   // Rows 2k and 2k + 1 folded to 8 lanes each: [row 2k: 128-bit blocks 0+2, 1+3 | row 2k + 1: the same].
   __m512 p[4];
   for (int k = 0; k < 4; ++k)
-    p[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], 0x44), _mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], 0xEE));
+    p[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], 0x44),
+                         _mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], 0xEE));
   // Folded to 4 lanes: q0 = [row 0 | row 1 | row 2 | row 3], one 128-bit block each; q1 = rows 4-7.
   const __m512 q0 = _mm512_add_ps(_mm512_shuffle_f32x4(p[0], p[1], 0x88), _mm512_shuffle_f32x4(p[0], p[1], 0xDD));
   const __m512 q1 = _mm512_add_ps(_mm512_shuffle_f32x4(p[2], p[3], 0x88), _mm512_shuffle_f32x4(p[2], p[3], 0xDD));
@@ -337,45 +347,40 @@ STEPWISE_AVX512 inline __m256 horizontal_sums8(const __m512 (&a)[8]) {
   return _mm512_castps512_ps256(_mm512_permutexvar_ps(order, t));
 }
 
-// acc[j]: lane-wise partial sums of weight row r + j . x (j < NR), 16 columns a step, the last < 16 with
-// masked loads.
-template <int NR>
-STEPWISE_AVX512 inline void row_sums(const int8_t* W, int r, const float* x, int cols, __m512 (&acc)[NR]) {
+// Rows [r, r + NR) of y (NR = 8, 4 or 1): one accumulator per row (8 rows keep eight FMA chains in flight),
+// 16 columns a step, then the rows' sums reduced together. kTail: the last cols % 16 columns with masked
+// loads; a separate instance, because with that branch in the function GCC keeps the accumulators in
+// memory (a quarter slower), and the models' widths are multiples of 16.
+template <int NR, bool kTail>
+STEPWISE_AVX512 void rows(const int8_t* W, const float* scale, const float* b, const float* x, float* y, int r,
+                          int cols) {
   const int8_t* w = W + static_cast<long>(r) * cols;
+  __m512 acc[NR];
   for (int j = 0; j < NR; ++j) acc[j] = _mm512_setzero_ps();
   int c = 0;
   for (; c + 16 <= cols; c += 16) {
     const __m512 xv = _mm512_loadu_ps(x + c);
     for (int j = 0; j < NR; ++j) acc[j] = _mm512_fmadd_ps(widen16(w + static_cast<long>(j) * cols + c), xv, acc[j]);
   }
-  if (c < cols) {
+  if constexpr (kTail) {
     const __mmask16 lanes = first_lanes(cols - c);
     const __m512 xv = _mm512_maskz_loadu_ps(lanes, x + c);
     for (int j = 0; j < NR; ++j)
       acc[j] = _mm512_fmadd_ps(widen_first(w + static_cast<long>(j) * cols + c, lanes), xv, acc[j]);
   }
-}
-
-STEPWISE_AVX512 void eight_rows(const int8_t* W, const float* scale, const float* b, const float* x, float* y, int r, int cols) {
-  __m512 acc[8];
-  row_sums<8>(W, r, x, cols, acc);
-  __m256 out = _mm256_mul_ps(_mm256_loadu_ps(scale + r), horizontal_sums8(acc));
-  if (b) out = _mm256_add_ps(out, _mm256_loadu_ps(b + r));
-  _mm256_storeu_ps(y + r, out);
-}
-
-STEPWISE_AVX512 void four_rows(const int8_t* W, const float* scale, const float* b, const float* x, float* y, int r, int cols) {
-  __m512 acc[4];
-  row_sums<4>(W, r, x, cols, acc);
-  __m128 out = _mm_mul_ps(_mm_loadu_ps(scale + r), horizontal_sums(acc[0], acc[1], acc[2], acc[3]));
-  if (b) out = _mm_add_ps(out, _mm_loadu_ps(b + r));
-  _mm_storeu_ps(y + r, out);
-}
-
-STEPWISE_AVX512 void one_row(const int8_t* W, const float* scale, const float* b, const float* x, float* y, int r, int cols) {
-  __m512 acc[1];
-  row_sums<1>(W, r, x, cols, acc);
-  y[r] = scale[r] * _mm512_reduce_add_ps(acc[0]) + (b ? b[r] : 0.0f);
+  if constexpr (NR == 8) {
+    __m256 out = _mm256_mul_ps(_mm256_loadu_ps(scale + r),
+                               horizontal_sums8(acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]));
+    if (b) out = _mm256_add_ps(out, _mm256_loadu_ps(b + r));
+    _mm256_storeu_ps(y + r, out);
+  } else if constexpr (NR == 4) {
+    __m128 out = _mm_mul_ps(_mm_loadu_ps(scale + r), horizontal_sums(acc[0], acc[1], acc[2], acc[3]));
+    if (b) out = _mm_add_ps(out, _mm_loadu_ps(b + r));
+    _mm_storeu_ps(y + r, out);
+  } else {
+    static_assert(NR == 1, "8, 4 or 1 rows");
+    y[r] = scale[r] * _mm512_reduce_add_ps(acc[0]) + (b ? b[r] : 0.0f);
+  }
 }
 
 // Rows [r, r + 4) of Y for the NI input rows at x[0..NI): each 16 weights are widened once and feed NI
@@ -411,26 +416,44 @@ STEPWISE_AVX512 void four_rows_of_many(const int8_t* W, const float* scale, cons
   const __m256 s2 = _mm256_set_m128(s, s), bias2 = _mm256_set_m128(bias, bias);
   int i = 0;
   for (; i + 2 <= NI; i += 2) {
-    const __m512 both[8] = {acc[i][0], acc[i][1], acc[i][2], acc[i][3], acc[i + 1][0], acc[i + 1][1], acc[i + 1][2], acc[i + 1][3]};
-    const __m256 out = _mm256_add_ps(_mm256_mul_ps(s2, horizontal_sums8(both)), bias2);
+    const __m256 sums = horizontal_sums8(acc[i][0], acc[i][1], acc[i][2], acc[i][3], acc[i + 1][0], acc[i + 1][1],
+                                         acc[i + 1][2], acc[i + 1][3]);
+    const __m256 out = _mm256_add_ps(_mm256_mul_ps(s2, sums), bias2);
     _mm_storeu_ps(y[i] + r, _mm256_castps256_ps128(out));
     _mm_storeu_ps(y[i + 1] + r, _mm256_extractf128_ps(out, 1));
   }
   if (i < NI)
-    _mm_storeu_ps(y[i] + r, _mm_add_ps(_mm_mul_ps(s, horizontal_sums(acc[i][0], acc[i][1], acc[i][2], acc[i][3])), bias));
+    _mm_storeu_ps(y[i] + r,
+                  _mm_add_ps(_mm_mul_ps(s, horizontal_sums(acc[i][0], acc[i][1], acc[i][2], acc[i][3])), bias));
 }
 
 STEPWISE_AVX512 void four_rows_of_group(int count, const int8_t* W, const float* scale, const float* b,
                                         const float* const* x, float* const* y, int r, int cols) {
   static_assert(kMaxGroup <= 6, "one case per group size");
   switch (count) {
-    case 1: return four_rows(W, scale, b, x[0], y[0], r, cols);
-    case 2: return four_rows_of_many<2>(W, scale, b, x, y, r, cols);
-    case 3: return four_rows_of_many<3>(W, scale, b, x, y, r, cols);
-    case 4: return four_rows_of_many<4>(W, scale, b, x, y, r, cols);
-    case 5: return four_rows_of_many<5>(W, scale, b, x, y, r, cols);
-    default: return four_rows_of_many<6>(W, scale, b, x, y, r, cols);
+    case 1:
+      return cols % 16 ? rows<4, true>(W, scale, b, x[0], y[0], r, cols)
+                       : rows<4, false>(W, scale, b, x[0], y[0], r, cols);
+    case 2:
+      return four_rows_of_many<2>(W, scale, b, x, y, r, cols);
+    case 3:
+      return four_rows_of_many<3>(W, scale, b, x, y, r, cols);
+    case 4:
+      return four_rows_of_many<4>(W, scale, b, x, y, r, cols);
+    case 5:
+      return four_rows_of_many<5>(W, scale, b, x, y, r, cols);
+    default:
+      return four_rows_of_many<6>(W, scale, b, x, y, r, cols);
   }
+}
+
+template <bool kTail>
+STEPWISE_AVX512 void matvec_rows(const int8_t* W, const float* scale, const float* b, const float* x, float* y,
+                                 int rows_, int cols) {
+  int r = 0;
+  for (; r + 8 <= rows_; r += 8) rows<8, kTail>(W, scale, b, x, y, r, cols);
+  for (; r + 4 <= rows_; r += 4) rows<4, kTail>(W, scale, b, x, y, r, cols);
+  for (; r < rows_; ++r) rows<1, kTail>(W, scale, b, x, y, r, cols);
 }
 
 }  // namespace
@@ -444,14 +467,14 @@ bool supported() {
 
 STEPWISE_AVX512 void matvec_q8(const int8_t* W, const float* scale, const float* b, const float* x, float* y, int rows_,
                                int cols) {
-  int r = 0;
-  for (; r + 8 <= rows_; r += 8) eight_rows(W, scale, b, x, y, r, cols);
-  for (; r + 4 <= rows_; r += 4) four_rows(W, scale, b, x, y, r, cols);
-  for (; r < rows_; ++r) one_row(W, scale, b, x, y, r, cols);
+  if (cols % 16)
+    matvec_rows<true>(W, scale, b, x, y, rows_, cols);
+  else
+    matvec_rows<false>(W, scale, b, x, y, rows_, cols);
 }
 
-STEPWISE_AVX512 void linear_rows_q8(const float* X, int n, const int8_t* W, const float* scale, const float* b, float* Y,
-                                    int rows_, int cols) {
+STEPWISE_AVX512 void linear_rows_q8(const float* X, int n, const int8_t* W, const float* scale, const float* b,
+                                    float* Y, int rows_, int cols) {
   if (n > kRowsForGemm) return eigen::linear_rows_q8(X, n, W, scale, b, Y, rows_, cols);
   if (n == 1) return matvec_q8(W, scale, b, X, Y, rows_, cols);
   const float* x[kRowsForGemm];
@@ -467,7 +490,7 @@ STEPWISE_AVX512 void linear_rows_q8(const float* X, int n, const int8_t* W, cons
       i += count;
     }
   for (; r < rows_; ++r)
-    for (int i = 0; i < n; ++i) one_row(W, scale, b, x[i], y[i], r, cols);
+    for (int i = 0; i < n; ++i) rows<1, true>(W, scale, b, x[i], y[i], r, cols);
 }
 
 }  // namespace avx512
