@@ -511,7 +511,7 @@ function summarize(m, rounds, torchThreads, baseline) {
     ...(forward && { forward: pick(engine, `${at}forward.us_per_word`) }),
   });
   const rows = {
-    native: row('native', 'Stepwise native (g++ -O3; Eigen SSE2 for float32, int8 kernels SSE2/AVX2 picked at run time)', { step: true }),
+    native: row('native', 'Stepwise native (g++ -O3; Eigen SSE2 for float32, int8 kernels SSE2/AVX2/AVX-512 picked at run time)', { step: true }),
     native_probe: { label: 'Stepwise native, step probe on (Generator::set_probe(true))', step: value('native', 'greedy.probe.us_per_step'),
       token: pick('native', 'greedy.probe.us_per_token') },
     ...(baseline?.binary && { baseline: row('baseline', `Stepwise native, previous release (${releaseName(baseline)}; no probe)`, { step: true, forward: false }) }),
@@ -656,14 +656,17 @@ function matvecSummary(models, rounds, ceiling) {
   const shapes = new Map();
   for (const m of models) {
     for (const r of rounds[m.key]) {
-      for (const [engine, list] of [['native', r.native.matvec], ['wasm', r.wasm_node?.matvec], ['chromium', r.wasm_chromium?.matvec]]) {
-        for (const entry of list ?? []) {
+      for (const [engine, result] of [['native', r.native], ['wasm', r.wasm_node], ['chromium', r.wasm_chromium]]) {
+        // The int8 kernel the engine runs, as it names it ("eigen + q8-avx512": the best tier this CPU has,
+        // unless STEPWISE_MAX_ISA caps it; "wasm-simd128 + q8-simd128").
+        const engineQ8 = result?.kernels?.split(' + ')[1];
+        for (const entry of result?.matvec ?? []) {
           const key = `${entry.rows}x${entry.cols}`;
           if (!shapes.has(key)) shapes.set(key, { rows: entry.rows, cols: entry.cols, native_eigen: [], wasm_eigen: [], wasm_simd: [], chromium_simd: [], ratio_node: [],
             native_q8: [], wasm_q8: [], chromium_q8: [] });
           const s = shapes.get(key);
-          // The int8 kernel the engine runs: AVX2 where the CPU has it, else SSE2; in WebAssembly SIMD128.
-          const q8 = entry.kernels['q8-avx2'] ?? entry.kernels['q8-sse2'] ?? entry.kernels['q8-simd128'];
+          const q8 = entry.kernels[engineQ8] ?? entry.kernels['q8-avx512'] ?? entry.kernels['q8-avx2'] ?? entry.kernels['q8-sse2'] ??
+            entry.kernels['q8-simd128'];
           if (engine === 'native') s.native_eigen.push(entry.kernels.eigen.median), s.native_q8.push(q8?.median);
           if (engine === 'wasm') {
             s.wasm_eigen.push(entry.kernels.eigen.median);
