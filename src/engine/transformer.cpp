@@ -32,7 +32,8 @@ double sum_in_double(const float* x, int n, F f) {
 
 // [box: layer-norm]
 // nn.LayerNorm over one row of d values: (x - mean) / sqrt(var + eps) * gamma + beta (biased variance).
-// The moments are accumulated in double, so they are at least as exact as PyTorch's.
+// The moments are accumulated in double, so they are at least as exact as PyTorch's; sum_in_double(x, d, f)
+// is the sum of f(x[i]) over the row.
 void layer_norm(const float* x, const LayerNorm& norm, int d, float eps, float* y) {
   const double mean = sum_in_double(x, d, [](double v) { return v; }) / d;
   const double var = sum_in_double(x, d, [mean](double v) { return (v - mean) * (v - mean); }) / d;
