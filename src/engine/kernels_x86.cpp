@@ -319,10 +319,11 @@ STEPWISE_AVX512 inline __m512 widen_first(const int8_t* p, __mmask16 lanes) {
 // The first `count` (< 16) lanes.
 STEPWISE_AVX512 inline __mmask16 first_lanes(int count) { return static_cast<__mmask16>((1u << count) - 1u); }
 
-// [sum of a0's lanes, sum of a1's, sum of a2's, sum of a3's].
+// v's two 256-bit halves added.
 STEPWISE_AVX512 inline __m256 halves(__m512 v) {
   return _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
 }
+// [sum of a0's lanes, sum of a1's, sum of a2's, sum of a3's].
 STEPWISE_AVX512 inline __m128 horizontal_sums(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
   const __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(halves(a0), halves(a1)), _mm256_hadd_ps(halves(a2), halves(a3)));
   return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
