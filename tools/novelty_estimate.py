@@ -17,13 +17,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from stepwise_py.g2p_data import read_split
+
 ROOT = Path(__file__).resolve().parent.parent
 SPLITS = ROOT / "data" / "cmudict"
 
 
 def headwords(split):
-    with open(SPLITS / f"{split}.tsv", encoding="utf-8") as f:
-        return {line.split("\t", 1)[0] for line in f if "\t" in line}
+    return set(read_split(str(SPLITS / f"{split}.tsv")))
 
 
 def sort_samples(words, train, unseen):
