@@ -665,8 +665,7 @@ function matvecSummary(models, rounds, ceiling) {
           if (!shapes.has(key)) shapes.set(key, { rows: entry.rows, cols: entry.cols, native_eigen: [], wasm_eigen: [], wasm_simd: [], chromium_simd: [], ratio_node: [],
             native_q8: [], wasm_q8: [], chromium_q8: [] });
           const s = shapes.get(key);
-          const q8 = entry.kernels[engineQ8] ?? entry.kernels['q8-avx512'] ?? entry.kernels['q8-avx2'] ?? entry.kernels['q8-sse2'] ??
-            entry.kernels['q8-simd128'];
+          const q8 = entry.kernels[engineQ8];
           if (engine === 'native') s.native_eigen.push(entry.kernels.eigen.median), s.native_q8.push(q8?.median);
           if (engine === 'wasm') {
             s.wasm_eigen.push(entry.kernels.eigen.median);
