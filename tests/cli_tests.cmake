@@ -17,6 +17,21 @@ set_tests_properties(cli.trace PROPERTIES PASS_REGULAR_EXPRESSION "\"steps\":\\[
 add_test(NAME cli.trace_decoder_only COMMAND ${CLI} trace --model ${FIX}/decoder_only_prenorm_gelu.safetensors "A B")
 set_tests_properties(cli.trace_decoder_only PROPERTIES PASS_REGULAR_EXPRESSION "\"self_attention\"")
 
+# invent --known marks each sample that spells a known headword: the word seed 2 writes, written into the
+# known list, is marked; with a list that lacks it, it is not.
+set(SECOND_MODEL ${PROJECT_SOURCE_DIR}/weights/g2p-cmudict-decoder-only.safetensors)
+if(EXISTS ${SECOND_MODEL})
+  set(INVENT ${CLI} invent --model ${SECOND_MODEL} --count 1 --seed 2)
+  set(KNOWN ${CMAKE_CURRENT_BINARY_DIR}/invent_known.tsv)
+  add_test(NAME cli.invent_known COMMAND sh -c "printf '%s\\tX\\n' \"$($0 $@ | cut -f1)\" > ${KNOWN} && $0 \"$@\" --known ${KNOWN}" ${INVENT})
+  set_tests_properties(cli.invent_known PROPERTIES PASS_REGULAR_EXPRESSION "[a-z'.-]+\t[A-Z0-2 ]+\t\\(a headword\\)\n")
+  set(OTHER_KNOWN ${CMAKE_CURRENT_BINARY_DIR}/invent_other_known.tsv)
+  file(WRITE ${OTHER_KNOWN} "qqqqqqqq\tK\n")
+  add_test(NAME cli.invent_unknown COMMAND ${INVENT} --known ${OTHER_KNOWN})
+  set_tests_properties(cli.invent_unknown PROPERTIES PASS_REGULAR_EXPRESSION "[a-z'.-]+\t[A-Z0-2 ]+\n"
+                       FAIL_REGULAR_EXPRESSION "a headword")
+endif()
+
 # STEPWISE_MAX_ISA caps the native int8 kernels; `info` names the ones that run, and a value that is not a
 # tier is reported and ignored.
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")

@@ -20,6 +20,8 @@
 //             injected) only when the learner chooses it, so the default page transfers no more
 //   words.js  the CMUdict test split (held-out words and their pronunciations) for "surprise me" and the
 //             dictionary line, read once the page is interactive (web/assets.js testWords)
+//   headwords.js  every CMUdict headword of the three splits, front-coded, read only when a decoder-only
+//             model invents a word, to say whether it is new (web/assets.js headwords)
 //   boot.js   starts compiling the engine and getting the model first thing (web/boot.js, copied as is)
 //   engine_source.js  the engine's C++ lines for each box of the decoder diagram, from the
 //             `// [box: NAME]` regions of src/engine/transformer.cpp (tools/engine_source.mjs)
@@ -41,6 +43,7 @@ const SECOND_MODEL = 'weights/g2p-cmudict-decoder-only.safetensors';
 const FALLBACK_MODEL = 'tests/fixtures/postnorm_relu_sinusoidal.safetensors';
 const WASM_MODULE = 'build-wasm/stepwise-wasm.js';
 const TEST_SPLIT = 'data/cmudict/test.tsv';
+const SPLITS = ['train', 'dev', 'test'];  // data/cmudict/SPLIT.tsv, as tools/g2p_data.py writes them
 
 function fail(message) {
   console.error(`build_site: ${message}`);
@@ -189,11 +192,38 @@ writeFileSync(
     `globalThis.stepwiseTestWords = ${literal(words)};\n`,
 );
 
+// Each split's headwords, sorted and front-coded, separated by spaces: each is the number of leading
+// characters it shares with the word before (one digit, 0-9; headwords hold no digits) and the rest of the
+// word. ~590 kB, ~260 kB as a static host gzips it.
+const frontCoded = (sorted) => {
+  let previous = '';
+  return sorted.map((word) => {
+    let shared = 0;
+    while (shared < 9 && shared < previous.length && word[shared] === previous[shared]) shared++;
+    previous = word;
+    return `${shared}${word.slice(shared)}`;
+  }).join(' ');
+};
+const headwords = {};
+for (const split of SPLITS) {
+  const file = at(`data/cmudict/${split}.tsv`);
+  if (!existsSync(file)) continue;
+  const words = new Set(readFileSync(file, 'utf8').split('\n').map((line) => line.split('\t')[0]).filter(Boolean));
+  if ([...words].some((w) => /[0-9\s]/.test(w))) fail(`${split}.tsv has a headword with a digit or a space: the front coding needs none`);
+  headwords[split] = frontCoded([...words].sort());
+}
+writeFileSync(
+  path.join(out, 'headwords.js'),
+  `// CMUdict headwords by split (${Object.keys(headwords).join(', ') || 'none'}), sorted, front-coded: for each word,\n` +
+    `// the count (one digit) of leading characters shared with the word before, then the rest; spaces between\n` +
+    `globalThis.stepwiseHeadwords = ${JSON.stringify(headwords)};\n`,
+);
+
 const regions = currentRegions();
 writeFileSync(path.join(out, 'engine_source.js'), engineSourceScript(regions));
 
 const size = (f) => `${(statSync(path.join(out, f)).size / 1024).toFixed(0)} KiB`;
 console.log(`build_site: ${path.relative(process.cwd(), out) || '.'}/ with model ${path.relative(ROOT, modelPath)}` +
   `${hasSecond ? ` and, loaded when chosen, ${path.relative(ROOT, secondPath)}` : ''} ` +
-  `(app.js ${size('app.js')}, stepwise.wasm ${size(WASM_FILE)}, model.js ${size('model.js')}, words.js ${size('words.js')}, ${wordCount} test words, ` +
+  `(app.js ${size('app.js')}, stepwise.wasm ${size(WASM_FILE)}, model.js ${size('model.js')}, words.js ${size('words.js')}, headwords.js ${size('headwords.js')}, ${wordCount} test words, ` +
   `${Object.keys(regions.regions).length} engine regions)`);

@@ -10,7 +10,7 @@ import { BOXES, HEAD_STAGES } from './inside_texts.js';
 import { shorten } from './panels/util.js';
 import { STOPS } from './tour.js';
 import { afterNextFrame } from './paint_timing.js';
-import { shippedModel } from './assets.js';
+import { headwords, shippedModel } from './assets.js';
 import { alignments, readingLayer } from './alignment.js';
 
 const SPEEDS_MS = [1400, 800, 450, 200, 60];  // pause between steps while playing, slow to fast
@@ -528,6 +528,13 @@ export function createActions(store) {
       stopPlaying();
       setWord('');
       state.invention = { seed };
+      // whether the word is new: every headword, read once, while the model writes (the first time only)
+      if (state.headwords === null) {
+        headwords().then((words) => {
+          state.headwords = words ?? false;
+          render();
+        });
+      }
       rebuild();
       startPlaying();
     }),

@@ -1,6 +1,7 @@
 // The files tools/build_site.mjs puts next to the page: the engine (stepwise.wasm, and engine.js, the
 // same bytes in a classic script), the built-in model (its .safetensors file, its gzip twin, and model.js,
-// the same bytes in a classic script) and words.js, the held-out words. Chromium refuses fetch() on file://
+// the same bytes in a classic script), words.js, the held-out words, and headwords.js, every CMUdict
+// headword (read only when a model invents a word). Chromium refuses fetch() on file://
 // pages, so there the page reads the scripts; over http it fetches the binary files. web/boot.js starts
 // the engine's compilation and the model's download before this module has even arrived; here the page
 // picks them up, or, where boot.js got nothing (a host that refused a file), reads the scripts instead.
@@ -71,6 +72,35 @@ export function testWords() {
       return words;
     });
   return testWordsPromise;
+}
+
+let headwordsPromise = null;
+
+/**
+ * Every CMUdict headword, for saying whether an invented word is new: a Map word -> the split that holds it
+ * ('train', 'dev' or 'test'). headwords.js (~590 kB, ~260 kB gzipped) is read only when this is first
+ * called (a decoder-only model invents a word), once; a page without it gets null.
+ */
+export function headwords() {
+  headwordsPromise ??= (typeof globalThis.stepwiseHeadwords === 'object' ? Promise.resolve() : loadScript('headwords.js'))
+    .catch(() => {})
+    .then(() => {
+      const splits = globalThis.stepwiseHeadwords;
+      delete globalThis.stepwiseHeadwords;
+      if (!splits || typeof splits !== 'object') return null;
+      const words = new Map();
+      for (const [split, text] of Object.entries(splits)) {
+        // front-coded (tools/build_site.mjs): one digit, the characters shared with the word before, then the rest
+        let previous = '';
+        for (const coded of String(text).split(' ')) {
+          if (!coded) continue;
+          previous = previous.slice(0, coded.charCodeAt(0) - 48) + coded.slice(1);
+          if (!words.has(previous)) words.set(previous, split);
+        }
+      }
+      return words;
+    });
+  return headwordsPromise;
 }
 
 /** The second shipped model named in index.html (loaded only when chosen), or '' when the page has none. */

@@ -30,7 +30,12 @@ export function snapshot(store) {
     } : null,
     models: state.models.map((m) => m.name),
     modelsLoaded: state.models.map((m) => Boolean(m.model)),
-    invented: t?.invented ? { ...s.invented(), seed: s.settings.seed, tokens: [...t.produced] } : null,
+    invented: t?.invented ? (() => {
+      const invented = s.invented();
+      // the split of CMUdict that holds the word, null for a new word, undefined until the headwords are read
+      const headword = state.headwords instanceof Map ? (state.headwords.get(invented.word) ?? null) : undefined;
+      return { ...invented, seed: s.settings.seed, tokens: [...t.produced], headword };
+    })() : null,
     compare: state.compare?.result ? (() => {
       const { result, selection } = state.compare;
       const side = (key) => ({ ...selection[key], model: result[key].model, letters: [...result[key].letters], phonemes: [...result[key].phonemes], rows: result[key].rows.map((layer) => layer.map(plainRows)) });

@@ -330,7 +330,8 @@ int cmd_invent(const Args& a) {
     malformed += !well_formed;
     novel += well_formed && known.count(word) == 0;
     not_headwords += known.count(word) == 0;
-    std::cout << word << '\t' << output_text(*model, after) << (well_formed ? "" : "\t(malformed)") << '\n';
+    std::cout << word << '\t' << output_text(*model, after) << (well_formed ? "" : "\t(malformed)")
+              << (known.count(word) != 0 ? "\t(a headword)" : "") << '\n';
   }
   if (!known.empty())
     std::fprintf(stderr,

@@ -16,6 +16,7 @@ import { CLI, ROOT, SITE, fileUrl, nativeGenerate, openPage, outside, state, ste
 const SECOND = 'g2p-cmudict-decoder-only.safetensors';
 const SECOND_FILE = path.join(ROOT, 'weights', SECOND);
 const FIRST_FILE = path.join(ROOT, 'weights', 'g2p-cmudict.safetensors');
+const KNOWN = ['train', 'dev', 'test'].map((x) => path.join(ROOT, 'data', 'cmudict', `${x}.tsv`)).join(',');
 const shipped = existsSync(path.join(SITE, SECOND)) && existsSync(SECOND_FILE);
 const skip = shipped ? false : `${SECOND} is not in site/ (build the site with the decoder-only model in weights/)`;
 
@@ -75,8 +76,9 @@ test('the picker offers both shipped models; the second is fetched only when cho
 });
 
 test('invent: from <s> alone, letters, <sep>, phonemes, </s>, the same for the same seed; then the encoder-decoder reads it', { skip }, async () => {
-  const { page, errors, context } = await openPage(browser, server.url);
+  const { page, errors, requests, context } = await openPage(browser, server.url);
   await chooseSecond(page);
+  assert.equal(requests.filter((u) => u.endsWith('/headwords.js')).length, 0, 'no headwords before an invention');
   const invent = async (seed) => {
     await page.fill('#invent-seed', String(seed));
     await page.click('#invent-button');
@@ -87,10 +89,17 @@ test('invent: from <s> alone, letters, <sep>, phonemes, </s>, the same for the s
     return s;
   };
   // The engine samples every token from <s> alone, so the page writes what `stepwise invent` writes for a
-  // seed: the first 20 seeds as the CLI writes them ("word<TAB>phonemes[<TAB>(malformed)]").
-  const cli = execFileSync(CLI, ['invent', '--model', SECOND_FILE, '--count', '20', '--seed', '0'], { encoding: 'utf8' })
-    .trimEnd().split('\n').map((line, seed) => ({ seed, fields: line.split('\t') }));
-  const good = cli.find((c) => c.fields.length === 2);
+  // seed: the first 20 seeds as the CLI writes them ("word<TAB>phonemes[<TAB>(malformed)]"), each also
+  // marked "(a headword)" when CMUdict has it. A malformed sample is said to be no word; a well-formed one,
+  // new or not (headwords.js, read on the first invention).
+  const cli = execFileSync(CLI, ['invent', '--model', SECOND_FILE, '--count', '20', '--seed', '0', '--known', KNOWN],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    .trimEnd().split('\n').map((line, seed) => {
+      const fields = line.split('\t');
+      const headword = fields.at(-1) === '(a headword)';
+      return { seed, fields: headword ? fields.slice(0, -1) : fields, headword };
+    });
+  const good = cli.find((c) => c.fields.length === 2 && !c.headword);
   assert.ok(good, 'one of the first 20 seeds invents a well-formed word');
   const first = await invent(good.seed);
   assert.ok(first.invented, 'an invention');
@@ -105,7 +114,9 @@ test('invent: from <s> alone, letters, <sep>, phonemes, </s>, the same for the s
   assert.equal(first.invented.word, tokens.slice(0, sep).join(''));
   assert.equal(first.invented.seed, good.seed);
   assert.deepEqual([first.invented.word, first.invented.phonemes], good.fields);
-  assert.match(await page.textContent('#invent-result'), new RegExp(`invented “${first.invented.word}”`));
+  await page.waitForFunction(() => window.stepwiseState.invented?.headword !== undefined);  // headwords.js read
+  assert.equal((await state(page)).invented.headword, null);  // (the CLI marks none of "good"'s word)
+  assert.match(await page.textContent('#invent-result'), new RegExp(`^invented “${first.invented.word}” /${first.invented.phonemes}/ \\(seed ${good.seed}\\): no CMUdict headword$`));
   assert.equal(first.selfAttention[0][0].length, tokens.length);  // a row for every token written
   const again = await invent(good.seed);
   assert.deepEqual(again.invented.tokens, tokens);
@@ -116,6 +127,18 @@ test('invent: from <s> alone, letters, <sep>, phonemes, </s>, the same for the s
     assert.deepEqual([other.invented.word, other.invented.phonemes], c.fields.slice(0, 2));
     if (c.fields.length === 3) assert.match(await page.textContent('#invent-result'), /not a word this time/);
   }
+  // a real word: named as one, with the split that holds it (what the page says of a train word, a dev or
+  // test word: web/panels/invent.js)
+  const real = cli.find((c) => c.fields.length === 2 && c.headword);
+  assert.ok(real, 'one of the first 20 seeds writes a CMUdict headword (about one in five does)');
+  const split = ['train', 'dev', 'test'].find((x) => readFileSync(path.join(ROOT, 'data', 'cmudict', `${x}.tsv`), 'utf8').includes(`\n${real.fields[0]}\t`));
+  const written = await invent(real.seed);
+  assert.equal(written.invented.headword, split);
+  const said = await page.textContent('#invent-result');
+  assert.match(said, new RegExp(`^wrote “${real.fields[0]}” /${real.fields[1]}/ \\(seed ${real.seed}\\): `));
+  assert.doesNotMatch(said, /invented/);
+  assert.match(said, split === 'train' ? /a CMUdict headword from the training split, which the model saw$/ : new RegExp(`a real word \\(CMUdict's ${split} split\\) that the model never saw`));
+  assert.equal(requests.filter((u) => u.endsWith('/headwords.js')).length, 1, 'headwords.js read once');
   await invent(good.seed);
   await page.click('#invent-pronounce');
   await page.waitForFunction((w) => window.stepwiseState.model?.name === 'g2p-cmudict.safetensors' && window.stepwiseState.word === w, first.invented.word);
@@ -197,6 +220,12 @@ test('from file://: the second model loads when chosen (its script injected then
   await typeWord(page, 'knight');
   const s = await stepToEnd(page);
   assert.equal(s.output, nativeGenerate(SECOND_FILE, ['knight']).get('knight'));
+  // inventing reads the headwords there too (headwords.js, a classic script)
+  await page.fill('#invent-seed', '2');
+  await page.click('#invent-button');
+  await page.waitForFunction(() => window.stepwiseState.invented?.headword !== undefined, null, { timeout: 30000 });
+  assert.ok(requests.includes(`${folder}headwords.js`), requests.join('\n'));
+  assert.doesNotMatch(await page.textContent('#invent-result'), /could not be read/);
   assert.deepEqual(outside(requests, folder), []);
   assert.deepEqual(errors, []);
   await context.close();
