@@ -121,6 +121,9 @@ test('a real word, stepped: every number shown equals run.inside()\'s', async ()
   const lt = run.inside({ layer, head: 0 }).tensors;
   close(await values(page, '#kv-new .vector[data-name="new-key"] .cell'), Array.from(lt['cache.key'].data.slice(p * d, (p + 1) * d)), 'new key');
   close(await values(page, '#kv-new .vector[data-name="new-value"] .cell'), Array.from(lt['cache.value'].data.slice(p * d, (p + 1) * d)), 'new value');
+  // the cache matrices are pictures: what a screen reader reads of them is their size and whose rows they are
+  const positions = (await state(page)).queries.slice(0, p + 1).join(', ');
+  assert.equal(await page.getAttribute('#kv-key', 'aria-label'), `cache.key: ${p + 1} rows × ${d} numbers, one row per position (${positions})`);
   const costs = await page.$$eval('#kv-cost tr[data-position]', (rows) => rows.map((r) => [Number(r.dataset.cached), Number(r.dataset.recompute)]));
   assert.equal(costs.length, 3);
   assert.ok(costs[2][1] > costs[1][1] && costs[1][1] > costs[0][1], 'recomputing grows with the position');

@@ -167,7 +167,9 @@ export class MatrixCanvas {
       ctx.strokeRect(labelW - 1, marked * ch + 1, cw * cols + 1, ch);
     }
     this.spec = { data, rows, cols, labels, labelW, cw, ch };
-    canvas.setAttribute('aria-label', `${this.name}: ${rows} rows × ${cols}`);
+    // (what a screen reader reads of the picture: its size and whose rows they are)
+    const positions = Array.from({ length: rows }, (_, r) => String(labels[r] ?? r)).join(', ');
+    canvas.setAttribute('aria-label', `${this.name}: ${rows} rows × ${cols} numbers, one row per position (${positions})`);
   }
 
   #hover(e) {
