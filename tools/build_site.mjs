@@ -204,17 +204,21 @@ const frontCoded = (sorted) => {
     return `${shared}${word.slice(shared)}`;
   }).join(' ');
 };
+// Written only with all three splits: a partial list would call real words new.
 const headwords = {};
 for (const split of SPLITS) {
   const file = at(`data/cmudict/${split}.tsv`);
-  if (!existsSync(file)) continue;
+  if (!existsSync(file)) {
+    console.warn(`build_site: warning: data/cmudict/${split}.tsv not found; no headwords.js: the page will not say whether an invented word is new`);
+    break;
+  }
   const words = new Set(readFileSync(file, 'utf8').split('\n').map((line) => line.split('\t')[0]).filter(Boolean));
   if ([...words].some((w) => /[0-9\s]/.test(w))) fail(`${split}.tsv has a headword with a digit or a space: the front coding needs none`);
   headwords[split] = frontCoded([...words].sort());
 }
-writeFileSync(
+if (Object.keys(headwords).length === SPLITS.length) writeFileSync(
   path.join(out, 'headwords.js'),
-  `// CMUdict headwords by split (${Object.keys(headwords).join(', ') || 'none'}), sorted, front-coded: for each word,\n` +
+  `// CMUdict headwords by split (${SPLITS.join(', ')}), sorted, front-coded: for each word,\n` +
     `// the count (one digit) of leading characters shared with the word before, then the rest; spaces between\n` +
     `globalThis.stepwiseHeadwords = ${JSON.stringify(headwords)};\n`,
 );
@@ -225,5 +229,6 @@ writeFileSync(path.join(out, 'engine_source.js'), engineSourceScript(regions));
 const size = (f) => `${(statSync(path.join(out, f)).size / 1024).toFixed(0)} KiB`;
 console.log(`build_site: ${path.relative(process.cwd(), out) || '.'}/ with model ${path.relative(ROOT, modelPath)}` +
   `${hasSecond ? ` and, loaded when chosen, ${path.relative(ROOT, secondPath)}` : ''} ` +
-  `(app.js ${size('app.js')}, stepwise.wasm ${size(WASM_FILE)}, model.js ${size('model.js')}, words.js ${size('words.js')}, headwords.js ${size('headwords.js')}, ${wordCount} test words, ` +
+  `(app.js ${size('app.js')}, stepwise.wasm ${size(WASM_FILE)}, model.js ${size('model.js')}, words.js ${size('words.js')}, ` +
+  `${existsSync(path.join(out, 'headwords.js')) ? `headwords.js ${size('headwords.js')}, ` : ''}${wordCount} test words, ` +
   `${Object.keys(regions.regions).length} engine regions)`);

@@ -87,7 +87,7 @@ export function headwords() {
     .then(() => {
       const splits = globalThis.stepwiseHeadwords;
       delete globalThis.stepwiseHeadwords;
-      if (!splits || typeof splits !== 'object') return null;
+      if (!splits || typeof splits !== 'object' || Object.keys(splits).length === 0) return null;
       const words = new Map();
       for (const [split, text] of Object.entries(splits)) {
         // front-coded (tools/build_site.mjs): one digit, the characters shared with the word before, then the rest

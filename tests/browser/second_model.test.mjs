@@ -148,6 +148,19 @@ test('invent: from <s> alone, letters, <sep>, phonemes, </s>, the same for the s
   await context.close();
 });
 
+test('invent without the headword list (a host that refused headwords.js): the page does not call the word new', { skip }, async () => {
+  const { page, context } = await openPage(browser, server.url);
+  await page.route('**/headwords.js', (route) => route.abort());
+  await chooseSecond(page);
+  await page.fill('#invent-seed', '1');
+  await page.click('#invent-button');
+  await page.waitForFunction(() => window.stepwiseState.done && /could not be read/.test(document.querySelector('#invent-result').textContent), null, { timeout: 30000 });
+  const said = await page.textContent('#invent-result');
+  assert.match(said, /^wrote “[^”]+” \/[^/]+\/ \(seed 1\) \(the headword list could not be read, so whether it is new is not known\)$/);
+  assert.equal((await state(page)).invented.headword, undefined);
+  await context.close();
+});
+
 test('compare: the encoder-decoder\'s cross-attention beside the decoder-only self-attention over the letters, rows from each model\'s run', { skip }, async () => {
   const { page, errors, context } = await openPage(browser, server.url, { width: 1440, height: 900 });
   await typeWord(page, 'phoenix');
