@@ -175,8 +175,8 @@ async function main() {
       }
       const pieces = [
         async () => {
-          const info = await Stepwise.info();
-          $('engine-info').textContent = `Engine ${info.version}, kernels ${info.kernels}; model ${builtin.name}, ${model.parameters.toLocaleString('en')} parameters.`;
+          state.engineInfo = await Stepwise.info();  // (the footer's line: web/panels/footer.js)
+          store.render();
         },
         () => warmUp(model, state.word || 'warm', 1), warmUpHeatmaps, () => warmUp(model, state.word || 'warm', 3)];
       const warmNext = () => {

@@ -14,6 +14,7 @@ export function createStore() {
       session: null,          // a DecoderSession (web/session.js): the word run through the model
       word: '',
       invention: null,        // { seed }: the decoder-only model invents a word (no prompt) instead
+      engineInfo: null,       // { version, kernels }: Stepwise.info(), asked once the page is interactive
       headwords: null,        // every CMUdict headword, Map word -> split, once read (the first invention asks); false: unreadable
       compare: null,          // the two models' alignment of one word: { word, loading, result, error, selection }
       compareEpoch: 0,

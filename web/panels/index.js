@@ -61,6 +61,7 @@ import * as training from './training.js';
 import * as tour from './tour.js';
 import * as invent from './invent.js';
 import * as alignment from './alignment.js';
+import * as footer from './footer.js';
 
 // On a decoder step, drawn at once only when on screen, else right after the frame that shows the step
 // (web/offscreen.js): the big panels, which a visitor sees one group at a time.
@@ -100,6 +101,8 @@ const PANELS = [
   [kvCache, '#kv-cache', OFFSCREEN],
   // For screen readers: each step said aloud (a polite live region)
   [announce, 'body'],
+  // The engine and the model in use, in the footer
+  [footer, '.footer'],
   // Teacher forcing as training: the loss, one pass vs step by step, exposure bias
   [training, '#training'],
   // The guided tour, last: its callout is placed over what the panels above have drawn
