@@ -34,12 +34,22 @@ export const COLUMN = {
   nllMasked: 'with the mask',
 };
 
-/** The labels of the two totals, exactly what each number is. */
-export function totalLabels(n, epsilon) {
+/** The label smoothing each shipped model was trained with, as its card says (weights/NAME.md), by file name. */
+export const TRAINED_WITH = { 'g2p-cmudict.safetensors': 0.1, 'g2p-cmudict-decoder-only.safetensors': 0 };
+
+/**
+ * The labels of the two totals, exactly what each number is; trainedWith: the label smoothing the model in
+ * use was trained with, when the page knows it (a shipped model: TRAINED_WITH), else undefined.
+ */
+export function totalLabels(n, epsilon, trainedWith) {
+  const minimised = (flag) => `what this model was trained to minimise (tools/train_g2p.py --label-smoothing ${flag})`;
   return {
-    crossEntropy: `cross-entropy: the mean of −log p over the ${n} positions, in nats`,
+    crossEntropy: `cross-entropy: the mean of −log p over the ${n} positions, in nats${trainedWith === 0 ? `: ${minimised(0)}` : ''}`,
     crossEntropyCode: 'F.cross_entropy(logits, next_tokens)',
-    smoothed: `cross-entropy with label smoothing ε = ${epsilon}: the mean of (1 − ε)·(−log p) + ε·(the mean of −log p_v over every token v), in nats: what tools/train_g2p.py minimises by default (--label-smoothing ${epsilon}; a model's card says what it was trained with)`,
+    smoothed: `cross-entropy with label smoothing ε = ${epsilon}: the mean of (1 − ε)·(−log p) + ε·(the mean of −log p_v over every token v), in nats: ` +
+      (trainedWith === epsilon ? `${minimised(epsilon)}, the script's default`
+        : trainedWith === 0 ? `what tools/train_g2p.py minimises by default (--label-smoothing ${epsilon}); this model was trained without it`
+          : `what tools/train_g2p.py minimises by default (--label-smoothing ${epsilon}; a model's card says what it was trained with)`),
     smoothedCode: `F.cross_entropy(logits, next_tokens, label_smoothing=${epsilon})`,
   };
 }

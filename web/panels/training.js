@@ -39,9 +39,9 @@ function lossTable(table, training, trace) {
   table.replaceChildren(...rows);
 }
 
-function totals(box, training) {
+function totals(box, training, trainedWith) {
   const { loss, maskedLoss, causal, positions } = training;
-  const labels = T.totalLabels(positions, loss.labelSmoothing);
+  const labels = T.totalLabels(positions, loss.labelSmoothing, trainedWith);
   const line = (name, label, code, open, masked) => el('div', { class: 'loss-total', 'data-name': name },
     el('div', { class: 'loss-label' }, label, el('code', { class: 'loss-code' }, code)),
     el('div', { class: 'loss-values' },
@@ -148,7 +148,8 @@ export function create(root, store) {
         setText(lede, T.trainingLede(training));
         setText(lossNote, T.lossNote({ decoderOnly: trace.decoderOnly, causal: training.causal }));
         lossTable(table, training, trace);
-        totals(totalBox, training);
+        const entry = store.state.models.find((m) => m.id === store.state.modelId);
+        totals(totalBox, training, entry?.builtin ? T.TRAINED_WITH[entry.name] : undefined);
         exposure(exposureBox, training, trace);
         twinMemo.reset();
       }
