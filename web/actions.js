@@ -264,10 +264,10 @@ export function createActions(store) {
 
   // The furthest step this word has reached with these settings (state.reach), for the scrubber: going
   // back keeps it, so the learner can scrub forward again; any other change (word, model, settings, the
-  // reference fed) starts it afresh.
+  // reference fed, an invention's seed) starts it afresh.
   function noteReach() {
     const s = state.session;
-    const key = JSON.stringify([state.modelId, state.word, state.settings, state.target.text]);
+    const key = JSON.stringify([state.modelId, state.word, state.settings, state.target.text, state.invention]);
     if (state.reach?.key !== key) state.reach = { key, steps: 0, done: false };
     if (s && s.trace.mode === 'steps' && s.steps >= state.reach.steps) Object.assign(state.reach, { steps: s.steps, done: s.done });
   }

@@ -19,10 +19,13 @@ export function create(root, store) {
       const offered = Boolean(model && !model.encoderDecoder && model.config.target_vocab.sep);
       setProperty(box, 'hidden', !offered);
       setProperty(button, 'disabled', Boolean(loading));
-      if (!offered || !memo.changed(trace, trace?.stepMs.length, store.state.headwords)) return;
+      if (!offered || !memo.changed(trace, trace?.stepMs.length, store.state.headwords, store.state.playing)) return;
       const invented = trace?.invented ? session.invented() : null;
       const readers = models.filter((m) => m.builtin && m.model?.encoderDecoder);
-      setText(result, !invented ? '' : !trace.done ? `writing “${invented.word}”…`
+      // (before the first step, and after Back or the scrubber, nothing is being written: the word so far)
+      const steps = trace?.stepMs.length ?? 0;
+      setText(result, !invented ? '' : steps === 0 ? `from <s> alone, seed ${session.settings.seed}: Step → or Play writes a word`
+        : !trace.done ? (store.state.playing ? `writing “${invented.word}”…` : `so far “${invented.word}”…`)
         : invented.wellFormed ? written(invented, session.settings.seed, store.state.headwords)
           : `not a word this time (no letters, <sep>, phonemes, </s>): try another seed`);
       const offer = Boolean(invented && trace.done && invented.wellFormed && readers.length);
