@@ -36,7 +36,7 @@ export const HEAD_STAGES = [
   {
     id: 'weights',
     title: 'softmax',
-    text: () => 'exp of each score, divided by their sum: the weights are positive and add up to 1. This is the row of the heatmap above.',
+    text: ({ kind, layer, head }) => `exp of each score, divided by their sum: the weights are positive and add up to 1. They are this row of the ${kind === 'cross' ? 'cross-attention' : 'masked self-attention'} heatmap of layer ${layer + 1}, head ${head + 1} (the explorer above, with that tab, layer and head chosen).`,
   },
   {
     id: 'context',
@@ -62,7 +62,7 @@ export const HEAD_KIND = {
 
 export const BEAM_NOTE = 'Beam search keeps several hypotheses per step and the engine has no probe for it: choose Greedy or Sampling to open the box.';
 export const NO_STEP_NOTE = 'Press Step → for the first decoder step: its numbers appear here.';
-export const DECODER_ONLY_NOTE = 'A decoder-only model has no encoder: it reads its input through masked self-attention over the prompt\'s positions, so there are no cross-attention boxes.';
+export const DECODER_ONLY_NOTE = 'A decoder-only model has no encoder and no cross-attention boxes: what it reads (the prompt, the tokens it wrote) reaches it through masked self-attention alone.';
 
 export const rowNote = ({ row, token, produced, teacherForced, prompt = false, promptRows = 0 }) => prompt
   ? `Position ${row} reads ${token}, part of the prompt: the first step computes this row with the prompt's last one (shown from one causal pass over <s> and the prompt); the prompt continues with ${produced}.`
@@ -71,7 +71,7 @@ export const rowNote = ({ row, token, produced, teacherForced, prompt = false, p
     : `Step ${row - promptRows + 1}: position ${row} reads ${token} and produced ${produced}.`;
 
 /** Why a decoder-only model shows no cross-attention, in one sentence. */
-export const NO_ENCODER_NOTE = 'A decoder-only model has no encoder: it reads its input through masked self-attention over the prompt\'s positions, so there is no cross-attention.';
+export const NO_ENCODER_NOTE = 'A decoder-only model has no encoder: it reads its input through masked self-attention over the sequence\'s earlier positions, so there is no cross-attention.';
 
 /**
  * The boxes of the decoder block (web/panels/diagram.js draws them; residual.js explains the lit one).
@@ -100,7 +100,7 @@ export const BOXES = {
   },
   final: {
     title: 'Final LayerNorm',
-    caption: () => 'The decoder stack\'s last LayerNorm (nn.TransformerDecoder(norm=...)), applied once after every layer.',
+    caption: (c) => `The stack's last LayerNorm (nn.${c.architecture === 'encoder-decoder' ? 'TransformerDecoder' : 'TransformerEncoder'}(norm=...)), applied once, after the last layer.`,
   },
   next: {
     title: 'Linear + softmax',
@@ -164,7 +164,7 @@ export function pytorchLines(box, c) {
         `ff = layer.linear2(F.${c.activation}(layer.linear1(x)))`,
       ];
     case 'final':
-      return [stack, call, '# nn.TransformerDecoder applies `norm` after the last layer'];
+      return [stack, call, `# nn.${c.architecture === 'encoder-decoder' ? 'TransformerDecoder' : 'TransformerEncoder'} applies \`norm\` after the last layer`];
     case 'next':
       return [
         `generator = nn.Linear(${c.d_model}, ${c.target_vocab?.tokens?.length ?? 'V'})${c.tie_output ? '   # weight tied to tgt_embed.weight' : ''}`,
@@ -193,6 +193,9 @@ export function stepCost(c, p, S) {
 
 export const KV_NOTE = {
   steps: 'Each step appends one row (outlined) to each layer\'s key and value cache and reads all of them; the cross-attention keys and values were computed once, from the encoder, before the first step.',
+  // a decoder-only model: no cross-attention cache; its first step fills the rows of <s> and the prompt at once
+  stepsDecoderOnly: 'Each step appends one row (outlined) to each layer\'s key and value cache and reads all of them. A decoder-only model has no encoder, so there is no cross-attention cache.',
+  stepsPrompt: (rows) => `The first step filled ${rows} rows at once, <s> and the prompt, in one causal pass (its last row outlined); each step after it appends one row (outlined) to each layer's key and value cache and reads all of them. A decoder-only model has no encoder, so there is no cross-attention cache.`,
   teacher: 'Teacher forcing has no cache: one pass computes the keys and values of every position at once, and the mask keeps each row from reading the later ones.',
   teacherOpen: 'Teacher forcing has no cache: one pass computes the keys and values of every position at once; the causal mask is off, so each row reads the later ones too.',
 };

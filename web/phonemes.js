@@ -54,6 +54,8 @@ export const STRESS = { 0: 'no stress', 1: 'primary stress', 2: 'secondary stres
 
 /** The note on stress digits, shown once near the output. */
 export const STRESS_NOTE = 'ARPAbet phonemes, as in CMUdict. The digit on a vowel is its stress: 0 no stress, 1 primary stress, 2 secondary stress.';
+/** The same, for a decoder-only G2P model, whose one sequence holds the letters and <sep> before the phonemes. */
+export const STRESS_NOTE_AFTER_SEP = 'After <sep>: ARPAbet phonemes, as in CMUdict. The digit on a vowel is its stress: 0 no stress, 1 primary stress, 2 secondary stress.';
 
 /** The special tokens, by their role in the model's vocabulary (ModelConfig: target_vocab.bos, ...). */
 const SPECIAL_ROLES = {

@@ -41,14 +41,19 @@ export function viewExplanation(view, trace, { maskOrder = 'query-key' } = {}) {
           : 'Before the softmax the decoder adds this matrix to its attention scores (row: the query, column: the key): 0 where a position may look, −∞ where it would see the future. ') +
             (teacher
               ? 'That is what lets one parallel pass over the whole reference give each position only its past.'
-              : 'It grows by one row and one column with every step.');
+              : trace?.decoderOnly && trace.input.length > 0
+                ? 'The first step fills the rows and columns of <s> and the prompt at once; after that it grows by one row and one column with every step.'
+                : 'It grows by one row and one column with every step.');
     case 'self':
       if (trace?.decoderOnly && !unmasked) {
-        return 'One sequence: <s>, the prompt, then what the model writes. Row i is position i (the query) weighing the positions it may see (the keys), prompt included: with no encoder, this is how the model reads its input. ' +
+        const prompt = trace.input.length > 0;
+        return `One sequence: <s>, ${prompt ? `the prompt, then ${teacher ? 'the reference fed' : 'what the model writes'}` : 'then every token the model writes'}. ` +
+          'Row i is position i (the query) weighing the positions it may see (the keys)' +
+          (prompt ? ', prompt included: with no encoder, this is how the model reads its input. ' : ': with no encoder and no prompt, what it wrote is all it reads. ') +
           'Each row sums to 1; the upper triangle is empty because the mask set those scores to −∞.';
       }
       return unmasked
-        ? 'Without the mask the upper triangle fills in: rows now draw on phonemes later in the sequence, information a decoder writing one step at a time never has.'
+        ? `Without the mask the upper triangle fills in: rows now draw on ${trace?.decoderOnly ? 'positions' : 'phonemes'} later in the sequence, information a decoder writing one step at a time never has.`
         : 'Row i is decoder position i (the query) weighing the positions it may see (the keys); each row sums to 1. ' +
             'The upper triangle is empty because the mask set those scores to −∞. The outlined row is the one that produced the selected phoneme.';
     case 'cross':
@@ -83,7 +88,7 @@ export function lede(model) {
       text: ['A decoder-only (GPT-style) Transformer (', 'link', '), running in your browser, reads your word\'s letters and a separator ' +
         'as the start of one sequence, then writes the phonemes one step at a time. ' + rest],
       input: 'Word',
-      output: 'Pronunciation',
+      output: 'Sequence',  // (the strip holds the letters and <sep> it was given, then the phonemes)
     };
   }
   return {
@@ -96,8 +101,9 @@ export function lede(model) {
 
 /** What the decoder reads at the bottom of the diagram, for the mode of the trace. */
 export function fedCaption(trace, hasCross) {
-  if (trace?.mode === 'teacher') return hasCross ? 'the reference, fed whole' : 'the prompt, then the reference';
-  return hasCross ? 'its own output so far' : 'the prompt, then its output';
+  if (trace?.mode === 'teacher') return hasCross ? 'the reference, fed whole' : 'prompt, then the reference';
+  // (an invention has no prompt: a decoder-only model then reads only what it wrote)
+  return hasCross || (trace && trace.input.length === 0) ? 'its own output so far' : 'the prompt, then its output';
 }
 
 /** The note that replaces the transport in teacher forcing, with the causal mask on or off. */

@@ -153,7 +153,7 @@ test('a G2P decoder-only model with a separator: "cab" reads as c a b <sep>, pos
   assert.equal(s.message, null, JSON.stringify(s.message));
   assert.deepEqual(s.input, ['c', 'a', 'b', '<sep>']);
   assert.match(await page.$eval('#lede-text', (p) => p.textContent), /reads your word's letters and a separator/);
-  assert.deepEqual(await page.$$eval('#word-label, #output-label', (l) => l.map((x) => x.textContent)), ['Word', 'Pronunciation']);
+  assert.deepEqual(await page.$$eval('#word-label, #output-label', (l) => l.map((x) => x.textContent)), ['Word', 'Sequence']);
   assert.deepEqual(s.queries, ['<s>', 'c', 'a', 'b', '<sep>']);
   assert.deepEqual(await page.$$eval('#letters .letter', (tiles) => tiles.map((t) => t.textContent)), ['c', 'a', 'b', '<sep>']);
   s = await stepToEnd(page);

@@ -161,6 +161,84 @@ test('invent without the headword list (a host that refused headwords.js): the p
   await context.close();
 });
 
+// What the page says while the decoder-only model is in use: true of its one sequence (a prompt filled in
+// one causal pass, or none when it invents), of its training, and of the model named in the footer.
+test('the decoder-only model: the texts say what its one sequence, its KV cache and its training are', { skip }, async () => {
+  const { page, errors, context } = await openPage(browser, server.url, { width: 1280, height: 900 });
+  const text = (selector) => page.$eval(selector, (n) => n.textContent);
+  await page.click('label[for="mode-steps"]');
+  await page.click('label[for="strategy-greedy"]');
+  await chooseSecond(page);
+  await typeWord(page, 'phoenix');
+  await page.click('#step');
+  let s = await state(page);
+  // the footer names the model in use
+  await page.waitForFunction(() => /decoder-only/.test(document.querySelector('#engine-info').textContent));
+  assert.match(await text('#engine-info'), new RegExp(`model g2p-cmudict-decoder-only\\.safetensors, ${s.model.parameters.toLocaleString('en')} parameters\\.$`));
+  // step 1 fills <s> and the prompt at once: 9 rows
+  assert.equal(s.queries.length, 9);
+  await page.click('#tab-mask');
+  assert.match(await text('#view-explain'), /The first step fills the rows and columns of <s> and the prompt at once/);
+  await page.$eval('#kv-cache', (card) => card.scrollIntoView());
+  await page.waitForFunction(() => /filled 9 rows/.test(document.querySelector('#kv-note').textContent));
+  assert.doesNotMatch(await text('#kv-note'), /from the encoder|computed once/);
+  assert.match(await text('#kv-note'), /no cross-attention cache/);
+  await page.$eval('#residual-panel', (card) => card.scrollIntoView());
+  await page.click('#stream-diagram [data-part="final"]');
+  await page.waitForFunction(() => /TransformerEncoder\(norm=/.test(document.querySelector('#residual-note').textContent));
+  assert.match(await text('#code-torch'), /nn\.TransformerEncoder applies `norm`/);
+  assert.doesNotMatch(await text('#code-torch'), /TransformerDecoder/);
+  assert.equal(await text('#output-label'), 'Sequence');
+  assert.match(await text('#phoneme-note'), /^After <sep>: ARPAbet phonemes/);
+
+  // inventing: the decoding settings are idle and say so; the scrubber ends where this invention ends
+  const inventToEnd = async (seed) => {
+    await page.fill('#invent-seed', String(seed));
+    await page.click('#invent-button');
+    await page.waitForFunction(() => window.stepwiseState.done, null, { timeout: 30000 });
+    return state(page);
+  };
+  const long = await inventToEnd(6);
+  const short = await inventToEnd(178);
+  assert.ok(long.steps > short.steps, `${long.steps} > ${short.steps}`);
+  assert.equal(await text('#scrub-value'), `${short.steps} / ${short.steps}`);
+  assert.equal(await page.isVisible('#invent-settings-note'), true);
+  assert.deepEqual(await page.$$eval('input[name="strategy"], input[name="mode"]', (inputs) => inputs.map((i) => i.disabled)), [true, true, true, true, true]);
+  assert.equal(await page.isVisible('#sample-params'), false);
+  assert.match(await text('#letters-caption'), /^none: inventing/);
+  await page.click('#back');
+  assert.match(await text('#invent-result'), new RegExp(`^so far “${short.invented.word.slice(0, -1)}`));
+  await page.click('#reset');
+  assert.match(await text('#invent-result'), /Step → or Play writes a word/);
+
+  // teacher forcing: this model was trained without label smoothing (its card), and the labels say so
+  await typeWord(page, 'phoenix');
+  assert.equal(await page.isVisible('#invent-settings-note'), false);
+  await page.click('label[for="mode-teacher"]');
+  await page.waitForFunction(() => window.stepwiseState.mode === 'teacher');
+  await page.$eval('#training', (card) => card.scrollIntoView());
+  await page.waitForFunction(() => document.querySelector('.loss-total[data-name="smoothed"]'));
+  assert.match(await text('.loss-total[data-name="cross-entropy"]'), /what this model was trained to minimise \(tools\/train_g2p\.py --label-smoothing 0\)/);
+  assert.match(await text('.loss-total[data-name="smoothed"]'), /this model was trained without it/);
+  await page.click('#tab-self');
+  assert.match(await text('#view-explain'), /^One sequence: <s>, the prompt, then the reference fed\./);
+  await page.click('label[for="mode-steps"]');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the comparison fits a phone\'s width', { skip }, async () => {
+  const { page, errors, context } = await openPage(browser, server.url, { width: 390, height: 844 });
+  await typeWord(page, 'phoenix');
+  await page.click('#alignment-run');
+  await page.waitForFunction(() => window.stepwiseState.compare?.encoderDecoder, null, { timeout: 30000 });
+  await page.$eval('#alignment', (n) => n.scrollIntoView());
+  const widths = await page.evaluate(() => ({ page: document.documentElement.clientWidth, grid: document.querySelector('#alignment-grid').getBoundingClientRect().right }));
+  assert.ok(widths.grid <= widths.page, `the grid ends at ${widths.grid} px, the page is ${widths.page} px wide`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('compare: the encoder-decoder\'s cross-attention beside the decoder-only self-attention over the letters, rows from each model\'s run', { skip }, async () => {
   const { page, errors, context } = await openPage(browser, server.url, { width: 1440, height: 900 });
   await typeWord(page, 'phoenix');

@@ -95,7 +95,7 @@ function draw({ trace, record, c, kind, layer, head, stage, inside, store, row }
   const keysData = kind === 'self' ? L.cache.key : trace.insideShared.cross[layer].key;
   const n = H.raw.length;
   const labels = keyLabels.slice(0, n);
-  const params = { kind, dk, keys: keyRows, heads: c.n_heads, dModel: d, teacherForced: record.teacherForced, causal: trace.causal !== false };
+  const params = { kind, layer, head, dk, keys: keyRows, heads: c.n_heads, dModel: d, teacherForced: record.teacherForced, causal: trace.causal !== false };
   const sections = [];
   const section = (k, ...content) => {
     const s = HEAD_STAGES[k];

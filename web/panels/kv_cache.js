@@ -62,8 +62,10 @@ export function create(root, store) {
       setText(formula, KV_FORMULA({ cross: model.encoderDecoder }));
       const notes = [];
       if (!record) notes.push(trace?.strategy === 'beam' ? BEAM_NOTE : NO_STEP_NOTE);
-      else notes.push(!record.teacherForced ? KV_NOTE.steps : trace.causal === false ? KV_NOTE.teacherOpen : KV_NOTE.teacher);
-      if (!model.encoderDecoder) notes.push(DECODER_ONLY_NOTE);
+      else if (record.teacherForced) notes.push(trace.causal === false ? KV_NOTE.teacherOpen : KV_NOTE.teacher);
+      else if (model.encoderDecoder) notes.push(KV_NOTE.steps);
+      else notes.push(trace.promptRows > 0 ? KV_NOTE.stepsPrompt(trace.promptRows + 1) : KV_NOTE.stepsDecoderOnly);
+      if (!model.encoderDecoder && (!record || record.teacherForced)) notes.push(DECODER_ONLY_NOTE);
       setText(note, notes.join(' '));
       setProperty(mats, 'hidden', !record);
       if (!record) {

@@ -32,7 +32,10 @@ export function create(root, store) {
         }, letter))
         : [h('span', { class: 'token-placeholder' }, model ? 'Type a word above.' : 'Loading the model…')]);
       if (decoderOnly) {
-        setText(caption, trace ? `positions 1–${trace.input.length} of the one sequence, after <s>. ${NO_ENCODER_NOTE}` : '');
+        // (an invention has no prompt: the model writes every token after <s>, its letters in the pronunciation row)
+        setText(caption, !trace ? '' : trace.input.length === 0
+          ? `none: inventing, the model writes every token after <s> itself. ${NO_ENCODER_NOTE}`
+          : `positions 1–${trace.input.length} of the one sequence, after <s>. ${NO_ENCODER_NOTE}`);
         return;
       }
       setText(caption, weights

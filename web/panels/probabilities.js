@@ -7,7 +7,7 @@ import { el, showTooltip, hideTooltip } from '../tooltip.js';
 import { explainerFor } from '../phonemes.js';
 import { phonemeLines } from '../phoneme_tips.js';
 import { h, patch } from './patch.js';
-import { Memo, fmt, setText, shorten } from './util.js';
+import { Memo, fmt, setText } from './util.js';
 import { OTHERS_LABEL, sampledNote } from '../views.js';
 
 const percent = (p) => (p >= 0.995 ? `${(p * 100).toFixed(0)}%` : p >= 0.001 ? `${(p * 100).toFixed(1)}%` : p > 0 ? '<0.1%' : '0%');
@@ -62,6 +62,16 @@ function renderDistribution(container, { dist, model, tokens, explain, top = 8 }
   patch(container, [...rows, legend]);
 }
 
+/** The last whole tokens that fit in about `max` characters, "…" before them when some are left out. */
+export function lastTokens(tokens, max) {
+  let text = tokens.at(-1) ?? '';
+  for (let k = tokens.length - 2; k >= 0; k--) {
+    if (text.length + 1 + tokens[k].length > max) return `… ${text}`;
+    text = `${tokens[k]} ${text}`;
+  }
+  return text;
+}
+
 export function create(root, store) {
   const title = root.querySelector('#next-title');
   const note = root.querySelector('#next-note');
@@ -75,14 +85,13 @@ export function create(root, store) {
       if (!memo.changed(trace, trace?.stepMs.length, row, model)) return;
       if (!trace || row < 0) {
         setText(title, 'Next token');
-        setText(note, 'Linear layer + softmax over the last decoder layer: one probability per phoneme.');
+        setText(note, `Linear layer + softmax over the last decoder layer: one probability per token of the model's vocabulary (${model.targetTokens.length} tokens).`);
         patch(box, []);
         return;
       }
       const tokens = model.targetTokens;
       const dist = trace.dist[row];
-      const prefix = trace.queries.slice(0, row + 1).join(' ');
-      setText(title, `Next token after “${shorten(prefix, 28)}”`);
+      setText(title, `Next token after “${lastTokens(trace.queries.slice(0, row + 1), 28)}”`);
       const top = tokens[dist.chosen];
       let text;
       if (row < trace.promptRows) {
