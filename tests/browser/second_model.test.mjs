@@ -227,11 +227,17 @@ test('the decoder-only model: the texts say what its one sequence, its KV cache 
   await context.close();
 });
 
+/** A page at this size comparing the two models on "phoenix", once both models' rows are in. */
+async function comparing(viewport) {
+  const opened = await openPage(browser, server.url, viewport);
+  await typeWord(opened.page, 'phoenix');
+  await opened.page.click('#alignment-run');
+  await opened.page.waitForFunction(() => window.stepwiseState.compare?.encoderDecoder, null, { timeout: 30000 });
+  return opened;
+}
+
 test('the comparison fits a phone\'s width', { skip }, async () => {
-  const { page, errors, context } = await openPage(browser, server.url, { width: 390, height: 844 });
-  await typeWord(page, 'phoenix');
-  await page.click('#alignment-run');
-  await page.waitForFunction(() => window.stepwiseState.compare?.encoderDecoder, null, { timeout: 30000 });
+  const { page, errors, context } = await comparing({ width: 390, height: 844 });
   await page.$eval('#alignment', (n) => n.scrollIntoView());
   const widths = await page.evaluate(() => ({ page: document.documentElement.clientWidth, grid: document.querySelector('#alignment-grid').getBoundingClientRect().right }));
   assert.ok(widths.grid <= widths.page, `the grid ends at ${widths.grid} px, the page is ${widths.page} px wide`);
@@ -240,10 +246,7 @@ test('the comparison fits a phone\'s width', { skip }, async () => {
 });
 
 test('compare: the encoder-decoder\'s cross-attention beside the decoder-only self-attention over the letters, rows from each model\'s run', { skip }, async () => {
-  const { page, errors, context } = await openPage(browser, server.url, { width: 1440, height: 900 });
-  await typeWord(page, 'phoenix');
-  await page.click('#alignment-run');
-  await page.waitForFunction(() => window.stepwiseState.compare?.encoderDecoder, null, { timeout: 30000 });
+  const { page, errors, context } = await comparing({ width: 1440, height: 900 });
   const { compare } = await state(page);
   const ed = await Stepwise.load(readFileSync(FIRST_FILE));
   const dec = await Stepwise.load(readFileSync(SECOND_FILE));
