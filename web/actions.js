@@ -59,8 +59,37 @@ export function createActions(store) {
     return state.settings;
   }
 
-  function showMessage(text, kind = 'error') {
-    state.message = { text, kind };
+  // field: the id of the form field the message is about ('word', 'target', 'temperature', ...), if any
+  function showMessage(text, kind = 'error', field = null) {
+    state.message = { text, kind, field };
+  }
+
+  // The decoding fields the strategy uses, checked against their own limits (index.html min / max / step),
+  // before the engine sees them: { text, field } for the first one out of range, else null.
+  function settingsProblem(s) {
+    const ids = s.mode !== 'steps' ? [] : s.strategy === 'sample' ? ['temperature', 'top-k', 'top-p', 'seed']
+      : s.strategy === 'beam' ? ['beam-width', 'length-penalty'] : [];
+    for (const id of ids) {
+      const input = $(id);
+      const name = input.closest('label')?.firstChild?.textContent.trim() || id;
+      const min = Number(input.min);
+      const max = input.max === '' ? Infinity : Number(input.max);
+      const whole = input.step === '1';
+      const range = `${whole ? 'a whole number ' : ''}${max === Infinity ? `${min} or more` : `from ${min} to ${max}`}`;
+      const value = numberFrom(id);
+      if (!Number.isFinite(value)) return { text: `${name}: enter ${range}${input.value.trim() === '' ? ' (the field is empty)' : ''}.`, field: id };
+      if (value < min || value > max || (whole && !Number.isInteger(value))) return { text: `${name} must be ${range}, not ${input.value.trim()}.`, field: id };
+    }
+    return null;
+  }
+
+  // Which field an engine error is about, and its text in the page's words (the engine says "target" for
+  // what the page calls the reference).
+  function engineProblem(error) {
+    const text = messageOf(error);
+    if (/(^|: )target: /.test(text)) return { text: text.replace(/(^|: )target: /, '$1reference: '), field: 'target' };
+    if (/^option /.test(text)) return { text, field: null };
+    return { text, field: 'word' };
   }
 
   // Writes decoding settings into the form (the fields given; readSettings() reads them back).
@@ -235,6 +264,12 @@ export function createActions(store) {
       stopPlaying();
       return;
     }
+    const problem = settingsProblem(state.settings);
+    if (problem) {
+      stopPlaying();
+      showMessage(problem.text, 'error', problem.field);
+      return;
+    }
     try {
       const settings = { ...state.settings };
       if (settings.mode === 'teacher') settings.target = teacherTarget();
@@ -244,7 +279,8 @@ export function createActions(store) {
     } catch (error) {
       disposeSession();
       stopPlaying();
-      showMessage(messageOf(error));
+      const { text, field } = engineProblem(error);
+      showMessage(text, 'error', field);
     }
   }
 

@@ -97,12 +97,18 @@ test('over-long input, 10,000 pasted characters, unreadable characters, bad opti
 
   await normalUseWorks(page);
   await page.click('label[for="strategy-sample"]');
-  for (const [id, value, pattern] of [['temperature', '0', /temperature must be greater than 0/], ['top-p', '2', /top_p must be in \(0, 1\]/], ['top-k', '-3', /top_k must be 0/], ['seed', '', /option seed must be an integer/]]) {
+  // each field within its own limits (index.html), the message naming the field, which is outlined; not the word
+  for (const [id, value, pattern] of [['temperature', '0', /^temperature must be from 0\.05 to 5, not 0\.$/], ['temperature', '100', /^temperature must be from 0\.05 to 5, not 100\.$/],
+    ['top-p', '2', /^top-p must be from 0\.05 to 1, not 2\.$/], ['top-k', '-3', /^top-k must be a whole number 0 or more, not -3\.$/],
+    ['top-k', '2.5', /^top-k must be a whole number 0 or more, not 2\.5\.$/], ['seed', '', /^seed: enter a whole number 0 or more \(the field is empty\)\.$/]]) {
     const before = await page.inputValue(`#${id}`);
     await page.fill(`#${id}`, value);
     await page.press(`#${id}`, 'Enter');
     message = await messageText(page);
     assert.match(message.text, pattern);
+    assert.equal(await page.getAttribute(`#${id}`, 'aria-invalid'), 'true');
+    assert.equal(await page.getAttribute('#word', 'aria-invalid'), 'false');
+    assert.match(await page.textContent('#letters'), /Nothing decoded: the message above says why/);
     assert.equal(await page.isDisabled('#step'), true);
     await page.fill(`#${id}`, before);
     await page.press(`#${id}`, 'Enter');
@@ -111,7 +117,9 @@ test('over-long input, 10,000 pasted characters, unreadable characters, bad opti
   await page.click('label[for="mode-teacher"]');
   await page.fill('#target', 'XX YY');
   await page.press('#target', 'Enter');
-  assert.match((await messageText(page)).text, /target: 'XX' at position 1 is not in the model's vocabulary/);
+  assert.match((await messageText(page)).text, /^reference: 'XX' at position 1 is not in the model's vocabulary/);
+  assert.equal(await page.getAttribute('#target', 'aria-invalid'), 'true');
+  assert.equal(await page.getAttribute('#word', 'aria-invalid'), 'false');
   await page.fill('#target', 'A '.repeat(5000));
   await page.press('#target', 'Enter');
   assert.ok((await messageText(page)).text.length < 400);

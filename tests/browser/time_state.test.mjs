@@ -377,7 +377,7 @@ test('hostile links: a clear message, the defaults, a working page', async () =>
     ['#model=someone-elses.safetensors&word=knight&step=2', /the model “someone-elses\.safetensors” is not on this page \(a model loaded from a file cannot travel in a link; load it with “Load model…”\)/, { word: 'knight', steps: 2 }],
     ['#word=knight&step=1000000000', /step 1,000,000,000 is past the end: “knight” is done after \d+ steps/, { word: 'knight', done: true }],
     ['#word=queue&strategy=sample&temperature=NaN&step=1', /temperature “NaN” is not a number, so it stays 1/, { word: 'queue', strategy: 'sample', steps: 1 }],
-    ['#word=queue&strategy=sample&temperature=-1&step=1', /the decoding settings could not be used \(option temperature: .*got -1\), so the defaults are used/, { word: 'queue', strategy: 'greedy', steps: 1 }],
+    ['#word=queue&strategy=sample&temperature=-1&step=1', /the decoding settings could not be used \(temperature must be from 0\.05 to 5, not -1\), so the defaults are used/, { word: 'queue', strategy: 'greedy', steps: 1 }],
     [`#word=${longWord}`, /this model cannot read the word “a{39}…” \(100000 characters\)/, { steps: 0 }],
     ['#word=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&step=0', /this model cannot read the word “<img src=x onerror=alert\(1\)>”/, { steps: 0 }],
     ['#word=knight&mode=dance&view=nope&self=9.1&cross=x.mean&open=1.2&tour=-3&step=-1&foo=1', /mode “dance” is not one of steps, teacher.*there is no view “nope”; the self view has no layer “9”, head “1” \(this model: \d+ layers × \d+ heads\).*the tour has no stop “-3”/, { word: 'knight', steps: 0 }],

@@ -19,7 +19,7 @@ export function create(root, store) {
       if (!started) return;  // until a word is decoded the card keeps the page's HTML
       const row = selection.row;
       const sel = selection.byView.cross ?? { layer: 0, head: 'mean' };
-      if (!memo.changed(trace, trace?.stepMs.length, row, sel.layer, sel.head, model)) return;
+      if (!memo.changed(trace, trace?.stepMs.length, row, sel.layer, sel.head, model, store.state.message)) return;
       // The tiles patched in place (patch.js), their colour a class (vectors.js colourClass) that changes
       // at once (style.css gives .letter no transition: the step's frame shows the new colours).
       const decoderOnly = Boolean(model && !model.encoderDecoder);
@@ -30,7 +30,8 @@ export function create(root, store) {
           class: weights ? `letter ${colourClass(weights[j])}` : 'letter',
           title: weights ? `${letter}: ${fmt(weights[j])}` : decoderOnly ? `${letter}: position ${j + 1} of the sequence` : null,
         }, letter))
-        : [h('span', { class: 'token-placeholder' }, model ? 'Type a word above.' : 'Loading the model…')]);
+        : [h('span', { class: 'token-placeholder' }, !model ? 'Loading the model…'
+          : store.state.message?.kind === 'error' && store.state.word.trim() ? 'Nothing decoded: the message above says why.' : 'Type a word above.')]);
       if (decoderOnly) {
         // (an invention has no prompt: the model writes every token after <s>, its letters in the pronunciation row)
         setText(caption, !trace ? '' : trace.input.length === 0

@@ -3,18 +3,21 @@
 // a word, a note instead: the invention samples with settings of its own.
 import { el } from '../tooltip.js';
 import { readable, targetPresets } from '../choices.js';
-import { Memo, setProperty, setText } from './util.js';
+import { Memo, setAttribute, setProperty, setText } from './util.js';
 
 export function create(root, store) {
   const $ = (id) => root.querySelector(`#${id}`);
   const strategies = [...root.querySelectorAll('input[name="strategy"]')];
   const modes = [...root.querySelectorAll('input[name="mode"]')];
+  const fields = [...root.querySelectorAll('input[type="number"], #target')];
   const target = $('target');
   const presetsMemo = new Memo();
   return {
     update() {
-      const { settings, model, word, words } = store.state;
+      const { settings, model, word, words, message } = store.state;
       if (!settings) return;
+      // the field an error is about, outlined (web/actions.js settingsProblem, engineProblem)
+      for (const input of fields) setAttribute(input, 'aria-invalid', String(message?.kind === 'error' && message.field === input.id));
       // an invention (web/panels/invent.js) samples with its own settings: these are idle meanwhile, and say so
       const inventing = store.state.invention !== null;
       const stepping = settings.mode === 'steps';

@@ -16,7 +16,7 @@ export function create(root, store) {
       const { model, loading, word, wordSet, message, session } = store.state;
       if (wordMemo.changed(wordSet) && input.value !== word) input.value = word;  // the page chose a word
       setProperty(input, 'disabled', !model);
-      setAttribute(input, 'aria-invalid', String(message?.kind === 'error' && !session));
+      setAttribute(input, 'aria-invalid', String(message?.kind === 'error' && message.field === 'word' && !session));
       setProperty(surprise, 'disabled', !model || Boolean(loading));
       if (!model) return;
       if (chipsMemo.changed(model)) {
