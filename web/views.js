@@ -16,16 +16,25 @@ export const MASK_ORDERS = {
   'key-query': { label: '[key, query]', title: '[key, query], as the course\'s expression reads', rowAxis: 'key', colAxis: 'query →' },
 };
 
-export function viewTitle(view, { layer, head, heads, maskOrder = 'query-key' }) {
+export function viewTitle(view, { layer, head, heads, maskOrder = 'query-key', causal = true }) {
   const where = `layer ${layer + 1}, ${headName(head, heads)}`;
   switch (view) {
-    case 'mask': return `The causal mask · ${MASK_ORDERS[maskOrder].title}`;
-    case 'self': return `Masked self-attention · ${where}`;
+    case 'mask': return causal ? `The causal mask · ${MASK_ORDERS[maskOrder].title}` : 'The causal mask · switched off';
+    case 'self': return `${causal ? 'Masked self-attention' : 'Self-attention, mask off'} · ${where}`;
     case 'cross': return `Cross-attention · ${where}`;
     case 'encoder': return `Encoder self-attention · ${where}`;
     default: return '';
   }
 }
+
+// Why the upper triangle of masked self-attention is empty: the mask in a parallel pass; stepping, the
+// positions after a row did not exist when it was computed (the mask would hide the same cells).
+// A decoder-only model's first step is such a pass, over <s> and its prompt.
+const EMPTY_TRIANGLE = (teacher, promptPass = false) => (teacher
+  ? 'the upper triangle is empty because the mask set those scores to −∞.'
+  : promptPass
+    ? 'the upper triangle is empty: the first step\'s causal pass over <s> and the prompt set those scores to −∞, and each later row was computed before the positions after it existed.'
+    : 'the upper triangle is empty because, stepping, each row was computed before the positions after it existed (a parallel pass gets the same triangle from the mask\'s −∞).');
 
 /** One or two sentences for the view, for the mode the trace was made in. */
 export function viewExplanation(view, trace, { maskOrder = 'query-key' } = {}) {
@@ -37,25 +46,27 @@ export function viewExplanation(view, trace, { maskOrder = 'query-key' } = {}) {
       return unmasked
         ? 'The mask is switched off: the decoder adds 0 to every score, so each position may attend to every other one, including tokens that come after it.'
         : (keysAsRows
-          ? 'Drawn with keys as rows and queries as columns, as the course\'s expression reads: column q is query q, and its −∞ cells lie below the diagonal, the keys after it. The decoder adds the transpose of this to its scores. '
-          : 'Before the softmax the decoder adds this matrix to its attention scores (row: the query, column: the key): 0 where a position may look, −∞ where it would see the future. ') +
+          ? `Drawn with keys as rows and queries as columns, as the course's expression reads: column q is query q, and its −∞ cells lie below the diagonal, the keys after it. ${teacher ? 'The decoder adds' : 'A parallel pass (teacher forcing, as in training) adds'} the transpose of this to its scores. `
+          : `Before the softmax ${teacher ? 'the decoder adds' : 'a parallel pass over these tokens (teacher forcing, as in training) adds'} this matrix to its attention scores (row: the query, column: the key): 0 where a position may look, −∞ where it would see the future. `) +
             (teacher
               ? 'That is what lets one parallel pass over the whole reference give each position only its past.'
-              : trace?.decoderOnly && trace.input.length > 0
-                ? 'The first step fills the rows and columns of <s> and the prompt at once; after that it grows by one row and one column with every step.'
-                : 'It grows by one row and one column with every step.');
+              : !trace ? ''
+              : 'Stepping needs no mask: each step computes one new row, and the positions after it do not exist yet. ' +
+                (trace.decoderOnly && trace.input.length > 0
+                  ? 'The first step fills the rows and columns of <s> and the prompt at once (one causal pass, masked as drawn); after that the matrix grows by one row and one column with every step.'
+                  : 'The matrix grows by one row and one column with every step.'));
     case 'self':
       if (trace?.decoderOnly && !unmasked) {
         const prompt = trace.input.length > 0;
         return `One sequence: <s>, ${prompt ? `the prompt, then ${teacher ? 'the reference fed' : 'what the model writes'}` : 'then every token the model writes'}. ` +
           'Row i is position i (the query) weighing the positions it may see (the keys)' +
           (prompt ? ', prompt included: with no encoder, this is how the model reads its input. ' : ': with no encoder and no prompt, what it wrote is all it reads. ') +
-          'Each row sums to 1; the upper triangle is empty because the mask set those scores to −∞.';
+          `Each row sums to 1; ${EMPTY_TRIANGLE(teacher, prompt)}`;
       }
       return unmasked
         ? `Without the mask the upper triangle fills in: rows now draw on ${trace?.decoderOnly ? 'positions' : 'phonemes'} later in the sequence, information a decoder writing one step at a time never has.`
         : 'Row i is decoder position i (the query) weighing the positions it may see (the keys); each row sums to 1. ' +
-            'The upper triangle is empty because the mask set those scores to −∞. The outlined row is the one that produced the selected phoneme.';
+            `${EMPTY_TRIANGLE(teacher).replace(/^t/, 'T')} The outlined row is the one that produced the selected phoneme.`;
     case 'cross':
       return 'Each decoder position (a row) looks at the encoder\'s reading of your word (the columns) to decide the next phoneme. ' +
         'Bright cells are the letters behind that phoneme: where spelling meets sound.';
@@ -114,7 +125,15 @@ export function teacherNote(causal) {
 }
 
 /** The sentence over the next-token bars for a sampled step (no colour named: the bars show it). */
-export const sampledNote = (token) => `Sampled ${token} from softmax(logits / T), cut to top-k and top-p: the bars; behind them in grey, the model's own distribution (T = 1).`;
+/**
+ * How the sampled token was drawn: { temperature, topK, topP } as the run used them (an invention: T = 1, no
+ * cut). The grey bars behind are drawn only when these reshape the model's distribution.
+ */
+export function sampledNote(token, { temperature = 1, topK = 0, topP = 1 } = {}) {
+  const cuts = [topK > 0 ? `top-k ${topK}` : '', topP < 1 ? `top-p ${topP}` : ''].filter(Boolean);
+  if (temperature === 1 && !cuts.length) return `Sampled ${token} from the model's own distribution, softmax(logits) (T = 1, no top-k or top-p cut): the bars.`;
+  return `Sampled ${token} from softmax(logits / T), T = ${temperature}${cuts.length ? `, cut to ${cuts.join(' and ')}` : ''}: the bars; behind them in grey, the model's own distribution (T = 1).`;
+}
 
 /** The label of the bar that gathers every token not drawn, so that the bars add up to 100 %. */
 export const OTHERS_LABEL = 'all others';

@@ -54,7 +54,8 @@ export function create(root, store) {
       if (!layers || !trace) {
         setText(title, view === 'mask' ? 'Every layer and head' : 'Layers and heads');
         setText(note, view === 'mask'
-          ? `The same mask is added in all ${c.n_decoder_layers} decoder layers and ${c.n_heads} heads of masked self-attention.`
+          ? (trace && trace.causal === false ? `The mask is off: nothing is added in any of the ${c.n_decoder_layers} decoder layers and ${c.n_heads} heads of self-attention.`
+            : `The same mask serves all ${c.n_decoder_layers} decoder layers and ${c.n_heads} heads of masked self-attention.`)
           : '');
         if (structureMemo.changed(null)) {
           grid.replaceChildren();

@@ -68,7 +68,7 @@ export function create(root, store) {
       if (!model) return;
       const { view, layer, head, maskOrder } = selection;
       const heads = model.config.n_heads;
-      const label = viewTitle(view, { layer, head, heads, maskOrder });
+      const label = viewTitle(view, { layer, head, heads, maskOrder, causal: trace?.causal !== false });
       setText(title, label);
       if (dataMemo.changed(trace, trace?.stepMs.length, trace?.causal, view, layer, head, view === 'mask' ? maskOrder : '')) {
         data = trace ? viewData(trace, view, { layer, head, maskOrder }) : null;

@@ -21,6 +21,7 @@ export function matrix(trace, { layer, head }) {
     colLabels: trace.queries,
     rowNotes: trace.produced.map((p) => `→ ${p}`),
     masked: (i, j) => causal && j > i,
+    stepped: trace.mode === 'steps',  // (stepping, a row never scores the positions after it: they are not there yet)
     rowAxis: 'query',
     colAxis: 'key →',
   };
@@ -29,4 +30,7 @@ export function matrix(trace, { layer, head }) {
 export const tooltip = (cell, spec) => weightTooltip(cell, spec, 'position', 'position');
 
 /** The colour scale, and the hatching of masked cells when the mask is on. */
-export const legend = (trace) => ({ scale: true, caption: 'attention weight', masked: 'masked (−∞ before the softmax)', showMasked: Boolean(trace?.causal) });
+export const legend = (trace) => ({
+  scale: true, caption: 'attention weight', showMasked: Boolean(trace?.causal),
+  masked: trace?.mode === 'steps' ? 'not there yet when the row was computed (a parallel pass masks it: −∞)' : 'masked (−∞ before the softmax)',
+});

@@ -54,7 +54,8 @@ export function weightTooltip(cell, spec, queryKind, keyKind) {
   return [
     [el('span', { class: 'dim' }, 'query '), el('strong', { class: 'mono' }, spec.rowLabels[i]), el('span', { class: 'dim' }, ` (${queryKind} ${i})`)],
     [el('span', { class: 'dim' }, 'key '), el('strong', { class: 'mono' }, spec.colLabels[j]), el('span', { class: 'dim' }, ` (${keyKind} ${j})`)],
-    cell.masked ? ['weight ', el('strong', {}, '0'), el('span', { class: 'dim' }, ' (masked: score −∞)')] : ['weight ', el('strong', {}, fmt(cell.value))],
+    cell.masked ? ['weight ', el('strong', {}, '0'), el('span', { class: 'dim' }, spec.stepped ? ' (not there yet when this row was computed; a parallel pass masks it: score −∞)' : ' (masked: score −∞)')]
+      : ['weight ', el('strong', {}, fmt(cell.value))],
   ];
 }
 
