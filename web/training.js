@@ -60,7 +60,13 @@ function departure(model, greedy, reference, steppedProbs) {
   const here = atLimit ? null : greedy.probs[k];
   const refToken = reference[k];
   const ownToken = atLimit ? null : greedy.ids[k];
-  const next = (probs) => (probs ? topTokens(probs, tokens) : null);
+  // the most likely tokens, the one the sequence goes on with among them (in the last bar when it is not)
+  const next = (probs, goesOn) => {
+    if (!probs) return null;
+    const top = topTokens(probs, tokens);
+    if (goesOn !== undefined && !top.some((t) => t.id === goesOn)) top[top.length - 1] = { id: goesOn, token: tokens[goesOn], p: probs[goesOn] };
+    return top;
+  };
   return {
     position: k,                                  // index among the tokens after <s> (and the prompt)
     reference: tokens[refToken],
@@ -69,8 +75,8 @@ function departure(model, greedy, reference, steppedProbs) {
     ownP: here && ownToken !== null ? here[ownToken] : null,
     atLimit,
     // what comes next, fed the reference's token / its own (null: that sequence ended there)
-    fedReference: refToken === model.eos ? null : next(steppedProbs[k + 1] ?? null),
-    fedOwn: atLimit || ownToken === model.eos ? null : next(greedy.probs[k + 1] ?? null),
+    fedReference: refToken === model.eos ? null : next(steppedProbs[k + 1] ?? null, reference[k + 1]),
+    fedOwn: atLimit || ownToken === model.eos ? null : next(greedy.probs[k + 1] ?? null, greedy.ids[k + 1]),
     referenceRest: reference.slice(k + 1).map((id) => tokens[id]),
     ownRest: atLimit ? [] : greedy.ids.slice(k + 1).map((id) => tokens[id]),
   };

@@ -74,6 +74,10 @@ test('a real word, stepped: every number shown equals run.inside()\'s', async ()
   close(await values(page, stage('raw', 'num')), all('self_attention.raw'), 'q·k');
   close(await values(page, stage('scaled', 'num')), all('self_attention.scaled'), 'scaled');
   close(await values(page, stage('weights', 'num')), all('self_attention.weights'), 'weights');
+  // each number as the page writes it: rounded to 3 decimals, as its tooltip's value would round
+  for (const [shown, value] of await page.$$eval(stage('weights', 'num'), (cells) => cells.map((c) => [c.textContent, Number(c.dataset.value)]))) {
+    assert.equal(shown, value === 0 || Math.abs(value) < 0.001 ? shown : value.toFixed(3), `weight ${value} written ${shown}`);
+  }
   close(await values(page, stage('context', 'strip.wide .cell')), part('self_attention.context'), 'head output');
   // Σ w_j v_j term by term: this head's columns of every cached value row, beside the weights
   const valueRows = t['cache.value'].shape[0];

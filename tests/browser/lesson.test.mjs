@@ -124,6 +124,66 @@ test('each mode: captions, notes, legend, diagram mask box and next-token bars f
   await baseline(page);
 });
 
+// Stepping, the decoder adds no mask (the positions after a row do not exist yet when it is computed); a
+// parallel pass needs it. The page says which of the two emptied the triangle, in the view's text, the
+// legend and the mask tab; and it says what a beam of 1 is, and draws grey bars only when sampling reshapes.
+test('why the triangle is empty, by mode; a beam of 1; grey bars only when sampling reshapes the distribution', async () => {
+  const { page } = session;
+  await baseline(page);
+  await typeWord(page, 'knight');
+  await page.click('label[for="strategy-greedy"]');
+  await page.click('#step');
+  await page.click('#step');
+  await page.click('#tab-self');
+  assert.match(await text(page, '#view-explain'), /stepping, each row was computed before the positions after it existed/);
+  assert.doesNotMatch(await text(page, '#view-explain'), /the mask set those scores/);
+  assert.match(await text(page, '#legend .legend-masked'), /not there yet when the row was computed/);
+  await page.click('#tab-mask');
+  assert.match(await text(page, '#view-explain'), /a parallel pass over these tokens \(teacher forcing, as in training\) adds this matrix.*Stepping needs no mask/);
+  assert.equal(await page.$('#distribution .dist-legend'), null, 'greedy: no "sampled from" legend');
+  assert.match(await text(page, '#next-note'), /^Greedy decoding takes the most likely token/);
+
+  await page.click('label[for="mode-teacher"]');
+  await page.click('#tab-self');
+  assert.match(await text(page, '#view-explain'), /The upper triangle is empty because the mask set those scores to −∞/);
+  assert.match(await text(page, '#legend .legend-masked'), /masked \(−∞ before the softmax\)/);
+  await page.click('#causal-switch');
+  assert.match(await text(page, '#view-title'), /^Self-attention, mask off · /);
+  await page.click('#causal-switch');
+  assert.match(await text(page, '#view-title'), /^Masked self-attention · /);
+  await page.click('label[for="mode-steps"]');
+
+  // sampling at T = 1 with no cut is the model's own distribution: said so, no grey bars
+  await page.click('label[for="strategy-sample"]');
+  for (const [id, value] of [['temperature', '1'], ['top-k', '0'], ['top-p', '1']]) {
+    await page.fill(`#${id}`, value);
+    await page.press(`#${id}`, 'Enter');
+  }
+  await page.click('#reset');
+  await page.click('#step');
+  assert.match(await text(page, '#next-note'), /from the model's own distribution, softmax\(logits\) \(T = 1, no top-k or top-p cut\)/);
+  assert.equal(await page.$('#distribution .bar-model'), null);
+  await page.fill('#top-k', '3');
+  await page.press('#top-k', 'Enter');
+  await page.click('#reset');
+  await page.click('#step');
+  assert.match(await text(page, '#next-note'), /T = 1, cut to top-k 3: the bars; behind them in grey/);
+  assert.ok(await page.$('#distribution .bar-model'));
+  await page.fill('#top-k', '0');
+  await page.press('#top-k', 'Enter');
+
+  // a beam of 1 keeps one hypothesis: greedy decoding, as the notes say
+  await page.click('label[for="strategy-beam"]');
+  await page.fill('#beam-width', '1');
+  await page.press('#beam-width', 'Enter');
+  await page.click('#reset');
+  await page.click('#step');
+  assert.match(await text(page, '#next-note'), /with a beam of 1, beam search keeps only the best token, as greedy decoding does/);
+  await page.fill('#beam-width', '4');
+  await page.press('#beam-width', 'Enter');
+  await page.click('label[for="strategy-greedy"]');
+});
+
 test('the causal-mask tab: the course\'s expression and PyTorch\'s mask, cell by cell; the switch transposes', async () => {
   const { page } = session;
   await baseline(page);

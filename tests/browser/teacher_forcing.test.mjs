@@ -217,6 +217,15 @@ test('exposure bias: queue departs at W for Y, with the CLI\'s distributions; a 
   assert.ok(Math.abs(fedBar.p - Math.exp(-c.nll[k + 1])) < 1e-4, `fed reference ${next}: ${fedBar.p} vs PyTorch ${Math.exp(-c.nll[k + 1])}`);
   assert.equal(await page.$eval('#exposure-body [data-name="fed-reference"] .bar-row.chosen', (r) => r.dataset.token), next);
 
+  // where the reference goes on with an unlikely token, its bar is drawn (in place of the fifth), highlighted
+  s = await feed(page, 'queue', 'K UW1 Z');
+  assert.equal(s.training.departure.position, 1);
+  const goesOn = await bars(page, 'fed-reference');
+  assert.equal(goesOn.length, 5);
+  assert.equal(await page.$eval('#exposure-body [data-name="fed-reference"] .bar-row.chosen', (r) => r.dataset.token), 'Z');
+  assert.match(await text(page, '#exposure-body [data-name="fed-reference"] .panel-note'), /highlighted: Z, where the reference goes on/);
+  s = await feed(page, c.word, phonemesOf(c.reference.slice(1, -1)));
+
   // the switch: the comparison comes from stepped runs, and says so without the mask
   await setMask(page, false);
   assert.deepEqual((await state(page)).training.departure, s.training.departure);

@@ -154,7 +154,8 @@ export function create(root, store) {
     wrap.replaceChildren(drawing);
 
     setText(note, `Each step ranks every continuation of every live beam by log p (they all have the same length there): `
-      + `one ending with ${eos} among the best ${beams.width} is finished, and the best ${beams.width} others stay live. `
+      + (beams.width === 1 ? `the best one is kept (finished if it is ${eos}): with a beam of 1 this is greedy decoding. `
+        : `one ending with ${eos} among the best ${beams.width} is finished, and the best ${beams.width} others stay live. `)
       + `Column k holds what step k kept, the live beams first (highest log p on top), and a line joins each to the beam it extends. `
       + `Finished hypotheses, of different lengths, are ranked by score = log p / length^α with α = ${alphaText(beams.lengthPenalty)} `
       + `(α = 0 compares log p alone, which favours short ones). So far: ${kept} hypotheses kept in ${columns.length - 1} `

@@ -50,7 +50,8 @@ function renderBeams(container, model, { live, results, shown, width, lengthPena
   container.replaceChildren(
     el('p', { class: 'panel-note score-rule' },
       'Score = log p / length', el('sup', {}, 'α'), `, α = ${alphaText(alpha)}: log p adds up the log-probabilities of the tokens the hypothesis chose (${eos} included), length counts them. `,
-      `Each step keeps the ${width} live beams with the highest log p; the finished hypotheses, of different lengths, are ranked by score.`),
+      width === 1 ? 'Each step keeps the one live beam with the highest log p (a beam of 1: greedy decoding); the finished hypotheses, of different lengths, are ranked by score.'
+        : `Each step keeps the ${width} live beams with the highest log p; the finished hypotheses, of different lengths, are ranked by score.`),
     example,
     el('h4', {}, `Live beams (${live.length} of ${width})`),
     live.length ? table(live, false) : el('p', { class: 'panel-note' }, 'none left: every beam has finished or fallen behind'),

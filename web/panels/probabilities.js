@@ -101,14 +101,20 @@ export function create(root, store) {
         const best = tokens[session.topChoice(row)];
         text = `The reference continues with ${top}; the model's top choice here is ${best}${best === top ? ' too' : ''}.`;
       } else if (trace.strategy === 'sample') {
-        text = sampledNote(top);
+        text = sampledNote(top, session.settings.invent ? {} : session.settings);
       } else if (trace.strategy === 'beam') {
-        text = `The best hypothesis continues with ${top}. Beam search keeps the ${session.settings.beamWidth} best-scoring sequences, not just the best token.`;
+        const width = session.settings.beamWidth;
+        text = width === 1 ? `The beam continues with ${top}: with a beam of 1, beam search keeps only the best token, as greedy decoding does.`
+          : `The best hypothesis continues with ${top}. Beam search keeps the ${width} best-scoring sequences, not just the best token.`;
       } else {
         text = `Greedy decoding takes the most likely token: ${top}. Hover or tap a bar for its logit.`;
       }
       setText(note, text);
-      renderDistribution(box, { dist, model: softmax(dist.logits), tokens, explain: explainerFor(model) });
+      // the grey bars of the model's own distribution only where sampling reshaped it (elsewhere the engine's
+      // float32 softmax and this one differ in the 7th digit, which is no difference to draw)
+      const st = session.settings;
+      const reshaped = trace.strategy === 'sample' && !st.invent && (st.temperature !== 1 || st.topK > 0 || st.topP < 1);
+      renderDistribution(box, { dist, model: reshaped ? softmax(dist.logits) : dist.probs, tokens, explain: explainerFor(model) });
     },
   };
 }

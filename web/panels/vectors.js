@@ -63,7 +63,7 @@ export function numberCells(values, { labels, name, weights = false }) {
       class: `num ${t === null ? 'masked' : colourClass(t)}`,
       'data-value': String(x),
       'data-tip': `${name}[${j}] (${labels[j]})`,
-    }, x === -Infinity ? '−∞' : fmt(x).replace(/(\.\d{3})\d+/, '$1'));
+    }, x === -Infinity ? '−∞' : x === 0 || Math.abs(x) < 0.001 ? fmt(x) : x.toFixed(3));  // (rounded, as the tooltips are)
     return h('span', { class: 'num-col' }, cell, h('span', { class: 'num-label mono' }, labels[j]));
   });
   return h('div', { class: 'numbers', 'data-name': name }, cells);
