@@ -124,9 +124,9 @@ export function teacherNote(causal) {
     : 'Teacher forcing has no steps: the decoder reads the whole reference at once, one row per position. The causal mask is switched off, so each row also sees the positions after it.';
 }
 
-/** The sentence over the next-token bars for a sampled step (no colour named: the bars show it). */
 /**
- * How the sampled token was drawn: { temperature, topK, topP } as the run used them (an invention: T = 1, no
+ * The sentence over the next-token bars for a sampled step (no colour named: the bars show it): how the
+ * sampled token was drawn: { temperature, topK, topP } as the run used them (an invention: T = 1, no
  * cut). The grey bars behind are drawn only when these reshape the model's distribution.
  */
 export function sampledNote(token, { temperature = 1, topK = 0, topP = 1 } = {}) {
@@ -142,6 +142,7 @@ export const OTHERS_LABEL = 'all others';
 // mask, and how the two relate.
 export const MASK_TENSORS = {
   orderLabel: 'draw the mask as',
+  empty: 'No position yet, so no mask: press Step → and it appears with the first row, 1 × 1.',
   literal: (n) => `torch.triu(torch.ones(${n}, ${n})) == 0   # the course's expression, its literal value (row i, column j)`,
   literalNote: 'Read with rows as queries, True sits strictly below the diagonal: it would hide the past and let each position see the future. It marks the future only read with rows as keys, that is transposed.',
   pytorch: (n) => `M = nn.Transformer.generate_square_subsequent_mask(${n})   # [query, key]: −∞ strictly above the diagonal`,

@@ -132,8 +132,12 @@ test('why the triangle is empty, by mode; a beam of 1; grey bars only when sampl
   await baseline(page);
   await typeWord(page, 'knight');
   await page.click('label[for="strategy-greedy"]');
+  await page.click('#tab-mask');  // step 0: no position, no mask, and no tensor of size 0 × 0
+  assert.match(await text(page, '#mask-relation'), /^No position yet, so no mask/);
+  assert.equal(await visible(page, '#mask-literal'), false);
   await page.click('#step');
   await page.click('#step');
+  assert.equal(await visible(page, '#mask-literal'), true);
   await page.click('#tab-self');
   assert.match(await text(page, '#view-explain'), /stepping, each row was computed before the positions after it existed/);
   assert.doesNotMatch(await text(page, '#view-explain'), /the mask set those scores/);

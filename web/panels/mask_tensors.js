@@ -53,6 +53,12 @@ export function create(root, store) {
       for (const radio of radios) setProperty(radio, 'checked', radio.value === selection.maskOrder);
       if (!shown || !memo.changed(trace.queries.length, trace.causal)) return;
       const n = trace.queries.length;
+      for (const part of [literalCaption, literal, literalNote, pytorchCaption, pytorch]) setProperty(part, 'hidden', n === 0);
+      if (n === 0) {
+        setText(relation, MASK_TENSORS.empty);
+        setProperty(off, 'hidden', trace.causal);
+        return;
+      }
       const future = courseExpression(n);
       const M = subsequentMask(n);
       setText(literalCaption, MASK_TENSORS.literal(n));
