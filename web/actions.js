@@ -87,7 +87,15 @@ export function createActions(store) {
   // what the page calls the reference).
   function engineProblem(error) {
     const text = messageOf(error);
-    if (/(^|: )target: /.test(text)) return { text: text.replace(/(^|: )target: /, '$1reference: '), field: 'target' };
+    if (/(^|: )target: /.test(text)) {
+      // a token the reference cannot hold: a hint when it is a phoneme in lowercase or a special token
+      const token = /target: '(.+?)' at position \d+ is not in/.exec(text)?.[1];
+      const tokens = state.model?.targetTokens ?? [];
+      const hint = token === undefined ? ''
+        : /^<.*>$/.test(token) ? ` ${token} is a special token, which the page places itself: type the phonemes only.`
+          : token !== token.toUpperCase() && tokens.includes(token.toUpperCase()) ? ` Phonemes are written in capitals: ${token.toUpperCase()}.` : '';
+      return { text: text.replace(/(^|: )target: /, '$1reference: ') + hint, field: 'target' };
+    }
     if (/^option /.test(text)) return { text, field: null };
     return { text, field: 'word' };
   }

@@ -120,6 +120,11 @@ test('over-long input, 10,000 pasted characters, unreadable characters, bad opti
   assert.match((await messageText(page)).text, /^reference: 'XX' at position 1 is not in the model's vocabulary/);
   assert.equal(await page.getAttribute('#target', 'aria-invalid'), 'true');
   assert.equal(await page.getAttribute('#word', 'aria-invalid'), 'false');
+  for (const [typed, hint] of [['k y uw1', /Phonemes are written in capitals: K\.$/], ['K UW1 </s>', /<\/s> is a special token, which the page places itself: type the phonemes only\.$/]]) {
+    await page.fill('#target', typed);
+    await page.press('#target', 'Enter');
+    assert.match((await messageText(page)).text, hint);
+  }
   await page.fill('#target', 'A '.repeat(5000));
   await page.press('#target', 'Enter');
   assert.ok((await messageText(page)).text.length < 400);
