@@ -208,7 +208,7 @@ export class Heatmap {
     // Column labels (keys), horizontal when they fit, else slanted.
     for (let j = 0; j < colLabels.length; j++) {
       const x = L.x0 + j * c + (c - L.gap) / 2;
-      const strong = this.hover && this.hover.j === j;
+      const strong = j === this.spec.highlightCol || (this.hover && this.hover.j === j);
       ctx.font = `${strong ? 'bold ' : ''}12px ${MONO}`;
       ctx.fillStyle = strong ? INK : '#3d4452';
       if (L.rotate) {
@@ -235,14 +235,18 @@ export class Heatmap {
     }
   }
 
+  // The highlighted row outlined, or the highlighted column (highlightCol: the selected query of a matrix
+  // drawn with queries as columns, the mask in [key, query] order).
   #rowOutline(ctx, L) {
     const i = this.spec.highlightRow;
-    if (i === undefined || i < 0 || i >= this.spec.rows.length) return;
+    const j = this.spec.highlightCol;
     const c = L.cell;
-    const x = L.x0 - 1;
-    const y = L.y0 + i * c - 1;
-    const w = this.spec.nCols * c - L.gap + 2;
-    const h = c - L.gap + 2;
+    let x; let y; let w; let h;
+    if (i !== undefined && i >= 0 && i < this.spec.rows.length) {
+      [x, y, w, h] = [L.x0 - 1, L.y0 + i * c - 1, this.spec.nCols * c - L.gap + 2, c - L.gap + 2];
+    } else if (j !== undefined && j >= 0 && j < this.spec.nCols) {
+      [x, y, w, h] = [L.x0 + j * c - 1, L.y0 - 1, c - L.gap + 2, this.spec.rows.length * c - L.gap + 2];
+    } else return;
     const t = this.thumbnail ? 1 : 2;
     ctx.lineWidth = t + 1;
     ctx.strokeStyle = INK;

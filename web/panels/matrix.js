@@ -90,12 +90,13 @@ export function create(root, store) {
       setProperty(canvas, 'hidden', false);
       const decoderRows = MATRICES[view].rowsAreDecoderPositions && !data.keysAsRows;  // rows as keys: no query row
       const row = decoderRows ? selection.row : -1;
+      const col = data.keysAsRows ? selection.row : -1;  // the mask as [key, query]: the query is a column
       const latest = trace.mode === 'steps' && decoderRows ? trace.queries.length - 1 : -1;
       if (wrapWidth < 0) wrapWidth = wrap.clientWidth;  // before the first observation
       const width = Math.max(200, wrapWidth);
       const maxHeight = viewportWidth() < 640 ? 460 : 520;
-      if (!drawMemo.changed(row, latest, width, maxHeight, window.devicePixelRatio)) return;
-      map.draw({ ...data, highlightRow: row, latestRow: latest }, width, { maxHeight });
+      if (!drawMemo.changed(row, col, latest, width, maxHeight, window.devicePixelRatio)) return;
+      map.draw({ ...data, highlightRow: row, highlightCol: col, latestRow: latest }, width, { maxHeight });
     },
   };
 }
