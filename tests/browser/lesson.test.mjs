@@ -124,6 +124,11 @@ test('each mode: captions, notes, legend, diagram mask box and next-token bars f
   await baseline(page);
 });
 
+// The next-token panel may draw after the frame that shows a step (web/offscreen.js): its note, once it says this.
+async function nextNote(page, pattern) {
+  await page.waitForFunction(([source, flags]) => new RegExp(source, flags).test(document.querySelector('#next-note').textContent), [pattern.source, pattern.flags]);
+}
+
 // Stepping, the decoder adds no mask (the positions after a row do not exist yet when it is computed); a
 // parallel pass needs it. The page says which of the two emptied the triangle, in the view's text, the
 // legend and the mask tab; and it says what a beam of 1 is, and draws grey bars only when sampling reshapes.
@@ -144,8 +149,8 @@ test('why the triangle is empty, by mode; a beam of 1; grey bars only when sampl
   assert.match(await text(page, '#legend .legend-masked'), /not there yet when the row was computed/);
   await page.click('#tab-mask');
   assert.match(await text(page, '#view-explain'), /a parallel pass over these tokens \(teacher forcing, as in training\) adds this matrix.*Stepping needs no mask/);
+  await nextNote(page, /^Greedy decoding takes the most likely token/);
   assert.equal(await page.$('#distribution .dist-legend'), null, 'greedy: no "sampled from" legend');
-  assert.match(await text(page, '#next-note'), /^Greedy decoding takes the most likely token/);
 
   await page.click('label[for="mode-teacher"]');
   await page.click('#tab-self');
@@ -165,13 +170,13 @@ test('why the triangle is empty, by mode; a beam of 1; grey bars only when sampl
   }
   await page.click('#reset');
   await page.click('#step');
-  assert.match(await text(page, '#next-note'), /from the model's own distribution, softmax\(logits\) \(T = 1, no top-k or top-p cut\)/);
+  await nextNote(page, /from the model's own distribution, softmax\(logits\) \(T = 1, no top-k or top-p cut\)/);
   assert.equal(await page.$('#distribution .bar-model'), null);
   await page.fill('#top-k', '3');
   await page.press('#top-k', 'Enter');
   await page.click('#reset');
   await page.click('#step');
-  assert.match(await text(page, '#next-note'), /T = 1, cut to top-k 3: the bars; behind them in grey/);
+  await nextNote(page, /T = 1, cut to top-k 3: the bars; behind them in grey/);
   assert.ok(await page.$('#distribution .bar-model'));
   await page.fill('#top-k', '0');
   await page.press('#top-k', 'Enter');
@@ -182,7 +187,7 @@ test('why the triangle is empty, by mode; a beam of 1; grey bars only when sampl
   await page.press('#beam-width', 'Enter');
   await page.click('#reset');
   await page.click('#step');
-  assert.match(await text(page, '#next-note'), /with a beam of 1, beam search keeps only the best token, as greedy decoding does/);
+  await nextNote(page, /with a beam of 1, beam search keeps only the best token, as greedy decoding does/);
   await page.fill('#beam-width', '4');
   await page.press('#beam-width', 'Enter');
   await page.click('label[for="strategy-greedy"]');

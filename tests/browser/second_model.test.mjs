@@ -186,7 +186,7 @@ test('the decoder-only model: the texts say what its one sequence, its KV cache 
   await page.$eval('#residual-panel', (card) => card.scrollIntoView());
   await page.click('#stream-diagram [data-part="final"]');
   await page.waitForFunction(() => /TransformerEncoder\(norm=/.test(document.querySelector('#residual-note').textContent));
-  assert.match(await text('#code-torch'), /nn\.TransformerEncoder applies `norm`/);
+  await page.waitForFunction(() => /nn\.TransformerEncoder applies `norm`/.test(document.querySelector('#code-torch').textContent));
   assert.doesNotMatch(await text('#code-torch'), /TransformerDecoder/);
   assert.equal(await text('#output-label'), 'Sequence');
   assert.match(await text('#phoneme-note'), /^After <sep>: ARPAbet phonemes/);
