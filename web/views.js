@@ -125,13 +125,20 @@ export function teacherNote(causal) {
 }
 
 /**
- * The sentence over the next-token bars for a sampled step (no colour named: the bars show it): how the
- * sampled token was drawn: { temperature, topK, topP } as the run used them (an invention: T = 1, no
- * cut). The grey bars behind are drawn only when these reshape the model's distribution.
+ * Whether sampling settings { temperature, topK, topP } change the model's distribution (a run's settings;
+ * an invention's have none of them: T = 1, no cut).
  */
-export function sampledNote(token, { temperature = 1, topK = 0, topP = 1 } = {}) {
+export const reshapes = ({ temperature = 1, topK = 0, topP = 1 } = {}) => temperature !== 1 || topK > 0 || topP < 1;
+
+/**
+ * The sentence over the next-token bars for a sampled step (no colour named: the bars show it): how the
+ * sampled token was drawn, with the run's settings. The grey bars behind are drawn only when they reshape
+ * the model's distribution.
+ */
+export function sampledNote(token, settings = {}) {
+  const { temperature = 1, topK = 0, topP = 1 } = settings;
   const cuts = [topK > 0 ? `top-k ${topK}` : '', topP < 1 ? `top-p ${topP}` : ''].filter(Boolean);
-  if (temperature === 1 && !cuts.length) return `Sampled ${token} from the model's own distribution, softmax(logits) (T = 1, no top-k or top-p cut): the bars.`;
+  if (!reshapes(settings)) return `Sampled ${token} from the model's own distribution, softmax(logits) (T = 1, no top-k or top-p cut): the bars.`;
   return `Sampled ${token} from softmax(logits / T), T = ${temperature}${cuts.length ? `, cut to ${cuts.join(' and ')}` : ''}: the bars; behind them in grey, the model's own distribution (T = 1).`;
 }
 

@@ -8,7 +8,7 @@ import { explainerFor } from '../phonemes.js';
 import { phonemeLines } from '../phoneme_tips.js';
 import { h, patch } from './patch.js';
 import { Memo, fmt, setText } from './util.js';
-import { OTHERS_LABEL, sampledNote } from '../views.js';
+import { OTHERS_LABEL, reshapes, sampledNote } from '../views.js';
 
 const percent = (p) => (p >= 0.995 ? `${(p * 100).toFixed(0)}%` : p >= 0.001 ? `${(p * 100).toFixed(1)}%` : p > 0 ? '<0.1%' : '0%');
 
@@ -101,7 +101,7 @@ export function create(root, store) {
         const best = tokens[session.topChoice(row)];
         text = `The reference continues with ${top}; the model's top choice here is ${best}${best === top ? ' too' : ''}.`;
       } else if (trace.strategy === 'sample') {
-        text = sampledNote(top, session.settings.invent ? {} : session.settings);
+        text = sampledNote(top, session.settings);
       } else if (trace.strategy === 'beam') {
         const width = session.settings.beamWidth;
         text = width === 1 ? `The beam continues with ${top}: with a beam of 1, beam search keeps only the best token, as greedy decoding does.`
@@ -112,8 +112,7 @@ export function create(root, store) {
       setText(note, text);
       // the grey bars of the model's own distribution only where sampling reshaped it (elsewhere the engine's
       // float32 softmax and this one differ in the 7th digit, which is no difference to draw)
-      const st = session.settings;
-      const reshaped = trace.strategy === 'sample' && !st.invent && (st.temperature !== 1 || st.topK > 0 || st.topP < 1);
+      const reshaped = trace.strategy === 'sample' && reshapes(session.settings);
       renderDistribution(box, { dist, model: reshaped ? softmax(dist.logits) : dist.probs, tokens, explain: explainerFor(model) });
     },
   };
