@@ -53,6 +53,11 @@ export function createStore() {
       return store.state.session?.trace ?? null;
     },
 
+    /** Whether the page decodes step by step: the mode chosen is, or a model invents a word (always stepped). */
+    stepping() {
+      return store.state.settings?.mode === 'steps' || store.state.invention !== null;
+    },
+
     /** The decoder row shown: the one selected, else the latest; -1 before the first step. */
     currentRow() {
       const t = store.trace;

@@ -77,9 +77,8 @@ export function create(root, store) {
       }
       if (!data || data.rows.length === 0) {
         setProperty(canvas, 'hidden', true);
-        const text = !trace ? 'Nothing to show yet.' : trace.decoderOnly
-          ? (trace.input.length ? 'The decoder has not taken a step yet: press Step → and the rows for <s> and the prompt appear.'
-            : 'The decoder has not taken a step yet: press Step → and the first row, for <s>, appears.')
+        const text = !trace ? 'Nothing to show yet.' : trace.decoderOnly && trace.input.length
+          ? 'The decoder has not taken a step yet: press Step → and the rows for <s> and the prompt appear.'
           : 'The decoder has not taken a step yet: press Step → and the first row, for <s>, appears.';
         const empty = wrap.querySelector('.empty-note');
         if (empty) setText(empty, text);

@@ -13,7 +13,7 @@ export function create(root, store) {
     update() {
       const { model, loading, session: s, settings, reach } = store.state;
       if (!settings) return;
-      const stepping = settings.mode === 'steps' || store.state.invention !== null;  // (an invention steps)
+      const stepping = store.stepping();
       const ready = Boolean(model) && !loading && Boolean(s) && s.trace.mode === 'steps';
       const steps = ready ? s.steps : 0;
       const end = ready ? Math.max(steps, reach?.steps ?? 0) : 0;

@@ -18,7 +18,7 @@ export function create(root, store) {
       const { model, loading, session: s, settings, playing, message } = store.state;
       if (!settings) return;
       const ready = Boolean(model) && !loading;
-      const stepping = settings.mode === 'steps' || store.state.invention !== null;  // (an invention steps)
+      const stepping = store.stepping();
       setProperty(step, 'disabled', !ready || !s || !stepping || s.done);
       setProperty(run, 'disabled', !ready || !s || !stepping || s.done);
       setProperty(play, 'disabled', !ready || !s || !stepping);
